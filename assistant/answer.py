@@ -33,8 +33,11 @@ QUESTION_KINDS: list[tuple[str, re.Pattern]] = [
     ("how", re.compile(r"怎样|怎么|如何|什么方法|方法|措施|做法|办法")),
 ]
 _DIGIT = re.compile(r"\d")
-_DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
-_QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿千百]?[个名户人家位座幢所处项条元岁年月天次批倍]|小时|公里|平方|亩)")
+_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|[一二三四五六七八九十]+月|上世纪|年代")
+_YEAR = re.compile(r"\d{4}\s*年|年代")
+_ASKS_YEAR = re.compile(r"哪一?年|几几年|年份")
+_QUANTITY = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:多|余)?\s*(?:%|[万亿千百]|[个名户人家位座幢所处项条元岁年月天次批倍幢]|小时|公里|平方|亩)")
 _DEF_MARK = re.compile(r"[:：]|即|就是|是指|包括|分别是")
 CONTEXT_BEFORE = 300  # characters of the document before a sentence that still count as its context
 CONTEXT_AFTER = 60
@@ -74,11 +77,11 @@ def question_kind(question: str) -> str:
     return "other"
 
 
-def _kind_satisfied(kind: str, text: str) -> bool:
+def _kind_satisfied(kind: str, text: str, question: str = "") -> bool:
     if kind == "who":
         return any(flag.startswith("nr") for _, flag in pseg.lcut(text))
     if kind == "when":
-        return bool(_DATE.search(text))
+        return bool((_YEAR if _ASKS_YEAR.search(question) else _DATE).search(text))
     if kind == "how_many":
         return bool(_QUANTITY.search(text))
     if kind == "where":
@@ -161,7 +164,7 @@ class Composer:
                 c = Candidate(doc.doc_id, start, end, text, norm, rank, hit)
                 c.coverage = self.retriever.coverage(query, norm)
                 c.context_coverage = self.retriever.coverage(query, context)
-                c.kind_ok = _kind_satisfied(kind, text)
+                c.kind_ok = _kind_satisfied(kind, text, query.text)
                 c.score = c.coverage + 0.35 * c.context_coverage + 0.12 / rank + (0.25 if c.kind_ok else 0.0)
                 out.append(c)
         out.sort(key=lambda c: -c.score)

@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import jieba
 import jieba.posseg as pseg
 
 import numpy as np
@@ -15,7 +16,7 @@ from .index import IndexStore
 from .normalize import normalize
 from .schema import Hit
 from .terms import terms_in
-from .tokens import content_words
+from .tokens import STOPWORDS, content_words
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Retriever:
     def parse(self, text: str) -> Query:
         normalized = normalize(text)
         topic = QUESTION_FRAMES.sub("，", normalized)
-        words = tuple(dict.fromkeys(content_words(topic)))
+        words = tuple(dict.fromkeys(self._known_pieces(content_words(topic))))
         terms = tuple(terms_in(normalized, {normalize(t): v for t, v in self.store.glossary.items()}))
         pos = {w: flag for w, flag in pseg.lcut(topic)}
         weights = {}
@@ -69,6 +70,19 @@ class Retriever:
             weight = POS_WEIGHT.get(kind, POS_WEIGHT.get(kind[:1], DEFAULT_POS_WEIGHT)) if kind else 1.0
             weights[w] = self.idf(w) * weight
         return Query(text, normalized, words, terms, weights)
+
+    def _known_pieces(self, words: list[str]) -> list[str]:
+        """A word the corpus never uses is often jieba gluing two words (前住 ← 前 + 住在): split
+        it into dictionary words when those pieces are in the corpus; keep it otherwise (GDP)."""
+        out = []
+        for w in words:
+            if len(w) > 1 and w not in self.store.doc_freq:
+                pieces = [p for p in jieba.lcut(w, HMM=False) if p.strip()]
+                if len(pieces) > 1 and all(p in self.store.doc_freq for p in pieces):
+                    out.extend(p for p in pieces if p not in STOPWORDS)
+                    continue
+            out.append(w)
+        return out
 
     def idf(self, word: str) -> float:
         df = self.store.doc_freq.get(word, 0)

@@ -1,0 +1,45 @@
+# 案例知识助手 — two commands do all set-up: `make run` and `make test`.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
+
+.PHONY: install model index run test test-fast eval browser-deps clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# torch first and pinned: an unpinned torch would pull a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+model: install
+	$(BIN)/python -m assistant model
+
+index: model
+	$(BIN)/python -m assistant build
+
+run: index
+	$(BIN)/python app.py
+
+# Debian's Chromium drives the browser tests; installed once when missing (never downloaded by a test tool)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
+
+test: install model browser-deps
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+eval: index
+	$(BIN)/python -m assistant --index .cache/index-news build --corpus corpus --corpus ../shared/corpus-news/rural-news.jsonl
+	$(BIN)/python -m assistant --index .cache/index-news eval tests/questions_public.jsonl -v
+
+clean:
+	rm -rf index .cache test-artifacts

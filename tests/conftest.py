@@ -1,0 +1,55 @@
+"""Shared fixtures: the real embedding model, and assistants over the seed corpus and over the
+seed corpus plus the 1,677 distractor news articles (cached by content hash in .cache/)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED = PROJECT_ROOT.parent / "shared"
+NEWS = SHARED / "corpus-news" / "rural-news.jsonl"
+CORPUS = PROJECT_ROOT / "corpus"
+SEED = CORPUS / "000_549b184018a73f24.txt"
+PUBLIC_QUESTIONS = PROJECT_ROOT / "tests" / "questions_public.jsonl"
+CACHE = PROJECT_ROOT / ".cache"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from assistant.model import Embedder
+
+    return Embedder(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(embedder, tmp_path_factory):
+    """An assistant over corpus/ only, in a fresh index."""
+    from assistant.pipeline import Assistant
+
+    settings = Settings.from_env(index_dir=tmp_path_factory.mktemp("index-corpus"), corpus=(CORPUS,))
+    return Assistant.open(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def news_assistant(embedder):
+    """corpus/ plus the distractor news; the index is kept in .cache/ and only new text is embedded."""
+    from assistant.pipeline import Assistant
+
+    if not NEWS.exists():
+        pytest.skip(f"distractor corpus not found at {NEWS}")
+    settings = Settings.from_env(index_dir=CACHE / "index-news", corpus=(CORPUS, NEWS))
+    assistant = Assistant(settings, embedder=embedder)
+    assistant.build(settings.corpus, progress=True)
+    return assistant
+
+
+@pytest.fixture
+def tmp_settings(tmp_path) -> Settings:
+    return Settings.from_env(index_dir=tmp_path / "index", corpus=(CORPUS,))
