@@ -1,0 +1,137 @@
+"""Grounded answers on the real model: citations verbatim, refusals, numbers, follow-ups, input errors."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from assistant.answer import REFUSAL_TEXT, question_kind
+from assistant.conversation import Conversation
+from assistant.grounding import ungrounded_numbers
+from assistant.pipeline import QuestionError
+from assistant.schema import Document, content_hash
+
+pytestmark = pytest.mark.slow
+
+
+def _check_citations(assistant, answer):
+    for c in answer.citations:
+        doc = assistant.document(c.doc_id)
+        assert doc is not None
+        assert doc.text[c.start : c.end] == c.text, "a citation must quote the source verbatim"
+        assert f"[{c.n}]" in answer.text
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers <= {c.n for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("江口县县长是谁？", "杨云"),
+        ("“四拼四争”精神是什么？", "拼匠心争卓越"),
+        ("梵瑞社区有多少幢高楼？", "47幢"),
+        ("什么是“四级包保”？", "科级干部包村"),
+        ("黨委書記蔣志國在哪個社區？", "梵瑞社区"),
+    ],
+)
+def test_answers_quote_the_source_with_citations(corpus_assistant, question, expected):
+    answer = corpus_assistant.ask(question)
+    assert not answer.refused
+    assert expected in answer.text
+    assert len(answer.text) <= 300
+    assert answer.citations
+    _check_citations(corpus_assistant, answer)
+
+
+def test_a_formula_made_of_formulas_gathers_its_parts(corpus_assistant):
+    answer = corpus_assistant.ask("“三个四”新时代群众工作法包括哪些？")
+    for part in ["四个下沉", "四个结合", "四个覆盖"]:
+        assert part in answer.text
+    assert len(answer.citations) == 3
+    _check_citations(corpus_assistant, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["江口县2023年的GDP是多少？", "梵净山景区门票多少钱？", "请用Python写一个快速排序。", "遵义会议是哪一年召开的？",
+     "杨华祥是哪一年出生的？", "江口县有多少所中学？"],
+)
+def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, question):
+    answer = news_assistant.ask(question)
+    assert answer.refused, answer.text
+    assert answer.text == REFUSAL_TEXT
+    assert not answer.citations
+
+
+def test_numbers_in_answers_stand_in_their_citations(news_assistant):
+    for q in ["江口县的贫困发生率曾经是多少？", "凯德街道的贫困发生率降到了多少？", "有多少家民营企业参与了扶贫？",
+              "坝梅村的评议会最长开了多久？", "江口县在全省多少个贫困县中总量靠后？"]:
+        answer = news_assistant.ask(q)
+        assert not answer.refused, q
+        assert ungrounded_numbers(answer.text, [c.text for c in answer.citations]) == [], q
+
+
+def test_a_number_the_source_lost_is_reported_missing(corpus_assistant):
+    answer = corpus_assistant.ask("江口派出了多少名机关干部驻村？")
+    assert not answer.refused
+    assert "未给出" in answer.text
+    assert not re.search(r"\d+\s*名机关干部", answer.text)
+    assert any("名机关干部与名村干部" in c.text for c in answer.citations)
+
+
+def test_follow_ups_use_the_conversation(corpus_assistant):
+    conv = Conversation()
+    first = corpus_assistant.ask("江口县委书记是谁？", conv)
+    assert "杨华祥" in first.text
+    second = corpus_assistant.ask("他在省委党校讲了什么？", conv)
+    assert "杨华祥" in second.resolved_question
+    assert "提升脱贫攻坚群众认可度" in second.text
+
+    conv = Conversation()
+    corpus_assistant.ask("“四个下沉”是什么？", conv)
+    third = corpus_assistant.ask("那“四个结合”呢？", conv)
+    assert "村民自治与民主法治相结合" in third.text
+    assert len(conv.turns) == 2
+
+
+def test_empty_and_huge_questions_get_clear_errors(corpus_assistant):
+    with pytest.raises(QuestionError, match="问题为空"):
+        corpus_assistant.ask("   ")
+    with pytest.raises(QuestionError, match="问题过长"):
+        corpus_assistant.ask("扶贫" * 2000)
+
+
+def test_question_kinds():
+    assert question_kind("江口县县长是谁？") == "who"
+    assert question_kind("遵义会议是哪一年召开的？") == "when"
+    assert question_kind("有多少家民营企业参与了扶贫？") == "how_many"
+    assert question_kind("什么是“四拼四争”？") == "definition"
+    assert question_kind("凯德街道为什么得了“蜗牛”奖？") == "why"
+
+
+def test_two_users_at_once_while_a_document_is_added(tmp_settings, embedder):
+    from assistant.pipeline import Assistant
+
+    a = Assistant.open(tmp_settings, embedder=embedder)
+    errors: list[BaseException] = []
+    answers: list[str] = []
+
+    def ask_many():
+        try:
+            for _ in range(5):
+                answers.append(a.ask("江口县县长是谁？").text)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    text = "石门村开办了“红色课堂”，每月由老党员给村民讲一次村史。"
+    writer = threading.Thread(target=a.add_documents, args=([Document(content_hash(text), "石门村", "t", text)],))
+    readers = [threading.Thread(target=ask_many) for _ in range(2)]
+    for t in readers + [writer]:
+        t.start()
+    for t in readers + [writer]:
+        t.join()
+    assert not errors
+    assert len(answers) == 10 and all("杨云" in x for x in answers)
+    assert "红色课堂" in a.ask("石门村开办了什么课堂？").text

@@ -1,0 +1,87 @@
+"""The CLI contract other tools rely on: ``ask --jsonl`` output shape, ``search --json``, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.cli import answer_record
+from assistant.settings import PROJECT_ROOT
+
+from .conftest import CORPUS
+
+pytestmark = pytest.mark.slow
+
+
+def _run(args: list[str], index_dir, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_CORPUS=str(CORPUS), HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True,
+                          env=env, cwd=PROJECT_ROOT, timeout=600)
+
+
+def test_answer_record_shape(corpus_assistant):
+    out = answer_record(corpus_assistant, {"id": "x1", "question": "江口县县长是谁？"})
+    assert set(out) >= {"id", "answer", "refused", "citations", "retrieved", "mode"}
+    assert out["id"] == "x1" and out["refused"] is False and out["mode"] == "extractive"
+    for c in out["citations"]:
+        assert set(c) == {"n", "doc_id", "title", "text", "start", "end", "score"}
+        doc = corpus_assistant.document(c["doc_id"])
+        assert doc.text[c["start"] : c["end"]] == c["text"]
+    assert 1 <= len(out["retrieved"]) <= 10
+    for r in out["retrieved"]:
+        assert {"doc_id", "text", "score"} <= set(r)
+        doc = corpus_assistant.document(r["doc_id"])
+        assert r["text"] in doc.text
+    scores = [r["score"] for r in out["retrieved"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_turns_are_asked_as_one_conversation(corpus_assistant):
+    out = answer_record(corpus_assistant, {"id": "t", "turns": ["江口县委书记是谁？", "他在省委党校讲了什么专题？"]})
+    assert "提升脱贫攻坚群众认可度" in out["answer"]
+
+
+def test_bad_records_do_not_stop_the_batch(corpus_assistant):
+    out = answer_record(corpus_assistant, {"id": "e", "question": ""})
+    assert out["error"].startswith("问题为空") and out["refused"] is True
+
+
+def test_cli_end_to_end(tmp_path):
+    index_dir = tmp_path / "index"
+    built = _run(["build"], index_dir)
+    assert built.returncode == 0, built.stderr
+    assert "索引完成" in built.stdout
+
+    lines = "\n".join([
+        json.dumps({"id": "a", "question": "江口县的贫困发生率曾经是多少？"}, ensure_ascii=False),
+        "not json",
+        json.dumps({"id": "b", "turns": ["“四个下沉”是什么？", "那“四个结合”呢？"]}, ensure_ascii=False),
+    ])
+    asked = _run(["ask", "--jsonl", "-"], index_dir, stdin=lines)
+    rows = [json.loads(line) for line in asked.stdout.splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["id"] == "a" and "19.85%" in rows[0]["answer"]
+    assert rows[1]["id"] is None and "不是合法的 JSON" in rows[1]["error"]
+    assert "村民自治与民主法治" in rows[2]["answer"]
+    assert asked.returncode == 1  # a bad line is reported in the exit code too
+
+    searched = _run(["search", "四拼四争", "-k", "3", "--json"], index_dir)
+    hits = json.loads(searched.stdout)
+    assert len(hits) == 3 and any("四拼四争" in h["text"] for h in hits)
+
+    empty = _run(["ask", ""], index_dir)
+    assert empty.returncode == 2 and "问题为空" in empty.stderr
+
+
+def test_damaged_index_gives_a_clear_cli_error(tmp_path):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / "CURRENT").write_text("store-missing", encoding="utf-8")
+    # opening rebuilds a missing/damaged index from the corpus rather than failing
+    res = _run(["search", "四拼四争", "--json"], index_dir)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)
