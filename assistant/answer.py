@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import jieba
 import jieba.posseg as pseg
 
 from .chunking import split_sentences
@@ -42,6 +43,8 @@ _DEF_MARK = re.compile(r"[:：]|即|就是|是指|包括|分别是")
 CONTEXT_BEFORE = 300  # characters of the document before a sentence that still count as its context
 CONTEXT_AFTER = 60
 SHORT_SENTENCE = 16
+NEIGHBOURHOOD = 400  # characters: sentences this close to the best one may join the answer
+TIE_MARGIN = 0.08  # a sentence scoring this close to the best one answers as well: quote both
 _ASK_UNIT = re.compile(r"多少([名个户人家位座幢所处项条])([\u4e00-\u9fff]{2,8})")
 
 
@@ -70,6 +73,53 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
 
 
+_ASKING = re.compile(r"叫什么名字|什么名字|多少|多长|多久|多大|多高|几(?=[个名户人家年次项条天所])|是谁|叫什么|哪一?年|哪一?天|什么时候|何时|"
+                     r"在哪|哪里|哪儿|哪对|哪位|哪个")
+_NOUNISH = ("n", "vn", "eng", "j", "nz", "nr", "ns", "nt", "l")
+_MEASURE = set("个名户人家位座幢所处项条元岁年月天次批倍")
+
+
+def focus_words(question: str) -> list[str]:
+    """The things a factual question asks about: the noun before the asking words (县长 in
+    县长是谁, GDP in GDP是多少) and the noun they measure (中学 in 多少所中学). The quoted
+    sentence must name them, or it answers a different question."""
+    text = normalize(question)
+    m = _ASKING.search(text)
+    if m is None:
+        return []
+    tokens, pos = [], 0
+    for p in pseg.lcut(text):
+        tokens.append((p.word, p.flag, pos))
+        pos += len(p.word)
+    before = [(w, f) for w, f, at in tokens if at + len(w) <= m.start()]
+    after = [(w, f) for w, f, at in tokens if at >= m.end()]
+    found = []
+    for w, flag in reversed(before):
+        if flag.startswith(_NOUNISH) and len(w) > 1:
+            found.append(w)
+            break
+    j = 0
+    if after and after[0][0] in _MEASURE:
+        j = 1
+    while j < len(after) and not re.search(r"[\w\u4e00-\u9fff]", after[j][0]):
+        j += 1
+    if j < len(after) and after[j][1].startswith(_NOUNISH):
+        found.append(after[j][0])
+    return found
+
+
+def names_focus(text: str, focus: list[str]) -> bool:
+    """Every focus word appears; a long one may appear as its dictionary pieces (扶贫干部 ~
+    扶贫站…驻村干部), never as loose characters (产量 is not 生产…质量)."""
+    return all(f in text or (len(f) > 2 and all(piece in text for piece in _pieces(f))) for f in focus)
+
+
+def _pieces(word: str) -> list[str]:
+    """Dictionary words inside ``word`` (扶贫干部 → 扶贫, 干部; 粮食产量 → 粮食, 产量)."""
+    pieces = [p for p in jieba.lcut(word, HMM=False) if len(p) > 1]
+    return pieces if pieces and sum(map(len, pieces)) >= len(word) - 1 else [word]
+
+
 def question_kind(question: str) -> str:
     for kind, pattern in QUESTION_KINDS:
         if pattern.search(question):
@@ -78,8 +128,10 @@ def question_kind(question: str) -> str:
 
 
 def _kind_satisfied(kind: str, text: str, question: str = "") -> bool:
-    if kind == "who":
-        return any(flag.startswith("nr") for _, flag in pseg.lcut(text))
+    if kind == "who":  # a person named in the sentence who is not already named in the question
+        asked = normalize(question)
+        return any(flag.startswith("nr") and len(word) >= 2 and normalize(word) not in asked
+                   for word, flag in pseg.lcut(text))
     if kind == "when":
         return bool((_YEAR if _ASKS_YEAR.search(question) else _DATE).search(text))
     if kind == "how_many":
@@ -129,7 +181,7 @@ class Composer:
         if missing is not None:
             best = missing
             notes.append("原文此处缺少具体数字（资料在抓取时丢失了数字），资料未给出该数量。")
-        elif not self._answers(best, kind):
+        elif not self._answers(best, kind, focus_words(question)):
             return self._refuse(question, hits)
 
         chosen = self._select(best, candidates, query, kind)
@@ -170,11 +222,13 @@ class Composer:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _answers(self, best: Candidate, kind: str) -> bool:
+    def _answers(self, best: Candidate, kind: str, focus: list[str]) -> bool:
         cfg = self.config
         if best.context_coverage < cfg.min_coverage or best.coverage < cfg.min_focus_coverage:
             return False
         if kind in ("when", "how_many") and not best.kind_ok:
+            return False
+        if kind in ("who", "when", "how_many", "where") and not names_focus(best.normalized, focus):
             return False
         return True
 
@@ -187,8 +241,9 @@ class Composer:
             if len(chosen) >= self.config.max_sentences:
                 break
             new = {w for w in query.words if w in c.normalized} - covered
-            same_place = c.doc_id == best.doc_id and abs(c.start - best.end) < 200
-            if not new or not same_place or c.coverage < self.config.min_focus_coverage:
+            same_place = c.doc_id == best.doc_id and abs(c.start - best.end) < NEIGHBOURHOOD
+            near_tie = c.score >= best.score - TIE_MARGIN
+            if not (new or near_tie) or not same_place or c.coverage < self.config.min_focus_coverage:
                 continue
             if total + len(c.text) > self.config.max_chars:
                 continue

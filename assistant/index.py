@@ -8,6 +8,7 @@ unchanged keeps its chunks and vectors."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -95,35 +96,35 @@ def build_store(
         unique.setdefault(d.doc_id, d)
     documents = list(unique.values())
 
-    reusable = (
-        previous is not None
-        and previous.manifest.get("model_id") == embedder.model_id
-        and previous.manifest.get("chunking") == config
-    )
-    old_rows: dict[str, list[int]] = {}
+    # chunks are reused per document when the chunker is unchanged; vectors are reused per chunk
+    # whenever the same model already embedded the same search text (a content-hash cache)
+    same_chunker = previous is not None and previous.manifest.get("chunking") == config
+    same_model = previous is not None and previous.manifest.get("model_id") == embedder.model_id
+    old_chunks: dict[str, list[Chunk]] = {}
+    old_vector_rows: dict[str, int] = {}
     old_vectors = np.zeros((0, embedder.dim), dtype="float32")
-    if reusable:
-        assert previous is not None
+    if previous is not None:
         for i, c in enumerate(previous.chunks):
-            old_rows.setdefault(c.doc_id, []).append(i)
-        old_vectors = previous.vectors()
+            old_chunks.setdefault(c.doc_id, []).append(c)
+            old_vector_rows.setdefault(c.search_text, i)
+        if same_model:
+            old_vectors = previous.vectors()
 
     chunks: list[Chunk] = []
     vectors: list[np.ndarray | None] = []
     to_embed: list[int] = []
     for doc in documents:
-        if doc.doc_id in old_rows:
-            for i in old_rows[doc.doc_id]:
-                c = previous.chunks[i]  # type: ignore[union-attr]
-                # metadata (title/date) may change without the text changing
-                c = Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.search_text, doc.title, doc.date)
-                chunks.append(c)
-                vectors.append(old_vectors[i])
+        if same_chunker and doc.doc_id in old_chunks:
+            # metadata (title/date) may change without the text changing
+            doc_chunks = [dataclasses.replace(c, title=doc.title, date=doc.date) for c in old_chunks[doc.doc_id]]
         else:
-            for c in chunk_document(doc, max_chars=max_chars, overlap=overlap):
+            doc_chunks = chunk_document(doc, max_chars=max_chars, overlap=overlap)
+        for c in doc_chunks:
+            row = old_vector_rows.get(c.search_text) if same_model else None
+            if row is None:
                 to_embed.append(len(chunks))
-                chunks.append(c)
-                vectors.append(None)
+            vectors.append(None if row is None else old_vectors[row])
+            chunks.append(c)
 
     if to_embed:
         texts = [chunks[i].search_text for i in to_embed]

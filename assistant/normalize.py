@@ -18,8 +18,10 @@ jieba.setLogLevel(60)
 
 MASK_CHAR = "*"
 MASK_CANDIDATES = ("党", "政")
-NORMALIZER_VERSION = "1"
-MIN_WORD_FREQ = 50
+NORMALIZER_VERSION = "2"
+# a two-character word is evidence only when common (听政 44 is not); longer words are rarer and
+# specific, so a few uses suffice (党工委 5)
+MIN_FREQ_BY_LENGTH = {2: 100, 3: 3, 4: 3}
 _MASK_RUN = re.compile(r"\*{1,3}")
 
 
@@ -50,7 +52,7 @@ def _best_fill(left: str, right: str, width: int) -> str:
     """The fill for ``width`` masked characters between ``left`` and ``right`` context.
 
     A fill is judged by the longest, then most frequent, dictionary word that crosses from the
-    fill into its context; rare words (< MIN_WORD_FREQ) are not evidence. Ties keep the prior."""
+    fill into its context; rare words (MIN_FREQ_BY_LENGTH) are not evidence. Ties keep the prior."""
     best, best_key = "", (0, 0)
     for fill in _fills(width):
         window = left + fill + right
@@ -60,7 +62,7 @@ def _best_fill(left: str, right: str, width: int) -> str:
             for j in range(i + 2, min(len(window), i + 4) + 1):
                 crosses = i < hi and j > lo and (i < lo or j > hi)
                 freq = _word_freq(window[i:j]) if crosses else 0
-                if freq >= MIN_WORD_FREQ:
+                if freq >= MIN_FREQ_BY_LENGTH[j - i]:
                     key = max(key, (j - i, freq))
         if not best or key > best_key:
             best, best_key = fill, key

@@ -110,9 +110,12 @@ def test_a_changed_model_or_chunker_rebuilds(tmp_settings, embedder):
     assert other.store.manifest["n_embedded"] == n  # everything re-embedded
 
     resized = dataclasses.replace(tmp_settings, chunk_max_chars=300)
-    b = Assistant(resized, embedder=embedder)
+    b = Assistant(resized, embedder=RenamedEmbedder(embedder, "other-model"))
     report = b.build(resized.corpus)
-    assert report.n_embedded == report.n_chunks
+    assert b.store.manifest["chunking"]["max_chars"] == 300
+    assert report.n_chunks < n and all(len(c.text) <= 300 for c in b.store.chunks)
+    # only chunks whose text is new are embedded again
+    assert 0 < report.n_embedded <= report.n_chunks
 
 
 def test_deleting_a_document_removes_it_from_both_indexes(tmp_settings, embedder):
