@@ -101,7 +101,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _open(args)
     if args.jsonl:
         return _ask_jsonl(assistant, args.jsonl)
-    if not args.question:
+    if args.question is None:
         print("请给出问题，例如：python -m assistant ask \"“四拼四争”精神是什么？\"", file=sys.stderr)
         return 2
     try:
