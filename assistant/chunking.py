@@ -2,7 +2,10 @@
 
 Sentences end at 。！？；… (full or half width) and at line breaks, never inside “ ” quotes.
 Chunks are runs of whole sentences up to ``max_chars`` with ``overlap`` sentences shared with
-the previous chunk. Every chunk's ``text`` is ``document.text[start:end]`` exactly."""
+the previous chunk. Every chunk's ``text`` is ``document.text[start:end]`` exactly.
+
+Written here rather than with langchain-text-splitters: its splitters cut by length and separator
+lists, not at Chinese sentence ends outside “ ” quotes, which quotable citations need."""
 
 from __future__ import annotations
 

@@ -156,13 +156,31 @@ def _ask_jsonl(assistant, path: str) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, failures, format_table, load_questions
+    from .evaluation import evaluate, failures, format_comparison, format_table, load_questions
+    from .pipeline import Assistant
+    from .settings import parse_assignments
 
-    assistant = _open(args)
+    base = _open(args)
     questions = load_questions(Path(args.file))
-    report = evaluate(questions, lambda q: answer_record(assistant, q), k=args.k,
-                      max_chars=assistant.settings.max_answer_chars)
-    print(format_table(report, title=f"{args.file}  (k={args.k}, {len(assistant.store.documents)} 篇文档)"))
+
+    def run(assistant):
+        return evaluate(questions, lambda q: answer_record(assistant, q), k=args.k,
+                        max_chars=assistant.settings.max_answer_chars)
+
+    def variant(pairs: list[str]):
+        settings = base.settings.replace(**parse_assignments(pairs))
+        other = Assistant(settings, embedder=base.embedder)
+        other._set_store(base.store)
+        return other
+
+    a = variant(args.set) if args.set else base
+    report = run(a)
+    title = f"{args.file}  (k={args.k}, {len(base.store.documents)} 篇文档{', ' + ' '.join(args.set) if args.set else ''})"
+    if args.against is not None:
+        other = run(variant(args.against))
+        print(format_comparison(report, other, " ".join(args.set) or "当前设置", " ".join(args.against) or "默认"))
+    else:
+        print(format_table(report, title=title))
     if args.verbose:
         for g in failures(report):
             print(f"\n✗ {g.id} [{g.kind}] rank={g.evidence_rank} correct={g.correct} refused={g.refused}\n  {g.answer}")
@@ -211,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")
     s.add_argument("--no-llm", action="store_true")
+    s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="评测时改用的设置，如 dense_weight=0、use_terms=false（可重复）")
+    s.add_argument("--against", action="append", metavar="NAME=VALUE",
+                   help="与另一组设置并排比较，如 --against bm25_weight=0")
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("serve", help="启动网页 start the web app")

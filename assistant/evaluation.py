@@ -200,3 +200,17 @@ def evaluate(questions: list[dict], ask: Callable[[dict], dict], k: int = 3, max
 def failures(report: Report) -> list[Graded]:
     return [x for x in report.graded if x.correct is False or x.evidence_in_top_k is False
             or not x.numbers_grounded or not x.forbid_ok]
+
+
+def format_comparison(a: Report, b: Report, name_a: str, name_b: str) -> str:
+    """Two settings side by side: overall and per kind, A / B for each figure."""
+    rows = [("全部 all", a.figures(), b.figures())]
+    kinds_a, kinds_b = a.by_kind(), b.by_kind()
+    rows += [(k, kinds_a[k], kinds_b.get(k, {})) for k in kinds_a]
+    cols = [c for c in COLUMNS if c != "n"]
+    lines = [f"A = {name_a}    B = {name_b}", "| kind | " + " | ".join(f"{c} A / B" for c in cols) + " |",
+             "|" + "---|" * (len(cols) + 1)]
+    for name, fa, fb in rows:
+        cells = [f"{_fmt(fa.get(c), c)} / {_fmt(fb.get(c), c)}" for c in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -85,10 +85,11 @@ class Assistant:
         return assistant
 
     def _set_store(self, store: IndexStore) -> None:
+        s = self.settings
         retriever = Retriever(store, self.embedder, RetrievalConfig(
-            dense_candidates=self.settings.dense_candidates,
-            bm25_candidates=self.settings.bm25_candidates,
-            rrf_k=self.settings.rrf_k,
+            dense_candidates=s.dense_candidates, bm25_candidates=s.bm25_candidates, rrf_k=s.rrf_k,
+            dense_weight=s.dense_weight, bm25_weight=s.bm25_weight, coverage_weight=s.coverage_weight,
+            term_weight=s.term_weight, use_terms=s.use_terms,
         ))
         composer = Composer(store, retriever, AnswerConfig(max_chars=self.settings.max_answer_chars))
         self._snapshot = Snapshot(store, retriever, composer)

@@ -28,6 +28,7 @@ class RetrievalConfig:
     bm25_weight: float = 1.0
     coverage_weight: float = 0.03  # RRF scores live around 1/60; coverage is 0..1
     term_weight: float = 0.02  # a chunk that holds a domain term named in the question
+    use_terms: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,14 @@ class Retriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self._n = max(1, len(store.chunks))
+        self._term_forms = {normalize(t): v for t, v in store.glossary.items()}
 
     # -- question analysis shared with answering
     def parse(self, text: str) -> Query:
         normalized = normalize(text)
         topic = QUESTION_FRAMES.sub("，", normalized)
         words = tuple(dict.fromkeys(self._known_pieces(content_words(topic))))
-        terms = tuple(terms_in(normalized, {normalize(t): v for t, v in self.store.glossary.items()}))
+        terms = tuple(terms_in(normalized, self._term_forms)) if self.config.use_terms else ()
         pos = {w: flag for w, flag in pseg.lcut(topic)}
         weights = {}
         for w in _maximal(words):
@@ -114,8 +116,10 @@ class Retriever:
         if not store.chunks or not query.normalized.strip():
             return []
         widen = 4 if doc_ids else 1
-        dense_ranks, dense_scores = self._dense(query.normalized, cfg.dense_candidates * widen)
-        bm25_ranks, bm25_scores = self._bm25(query.words, cfg.bm25_candidates * widen)
+        dense_ranks, dense_scores = (
+            self._dense(query.normalized, cfg.dense_candidates * widen) if cfg.dense_weight > 0 else ({}, {}))
+        bm25_ranks, bm25_scores = (
+            self._bm25(query.words, cfg.bm25_candidates * widen) if cfg.bm25_weight > 0 else ({}, {}))
         candidates = set(dense_ranks) | set(bm25_ranks)
         if doc_ids is not None:
             candidates = {i for i in candidates if store.chunks[i].doc_id in doc_ids}

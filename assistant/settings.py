@@ -33,6 +33,11 @@ class Settings:
     dense_candidates: int = 50
     bm25_candidates: int = 50
     rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    coverage_weight: float = 0.03
+    term_weight: float = 0.02
+    use_terms: bool = True  # domain terms found in the corpus steer retrieval and answers
     # answering
     max_answer_chars: int = 300
     max_question_chars: int = 500
@@ -92,6 +97,19 @@ def _parse(f: dataclasses.Field, raw: str) -> Any:
 
 def field_names() -> list[str]:
     return [f.name for f in dataclasses.fields(Settings)]
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, Any]:
+    """``["dense_weight=0", "use_terms=false"]`` → typed overrides, as the env vars would give."""
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in fields:
+            raise ValueError(f"无法识别的设置 {pair!r}：应为 名称=值，名称取自 {', '.join(fields)}。")
+        out[name] = _parse(fields[name], raw.strip())
+    return out
 
 
 __all__ = ["Settings", "PROJECT_ROOT", "ENV_PREFIX", "field_names", "field"]
