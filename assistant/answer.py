@@ -27,7 +27,7 @@ EMPTY_QUESTION = "问题为空：请输入一个问题。"
 QUESTION_KINDS: list[tuple[str, re.Pattern]] = [
     ("who", re.compile(r"谁|什么人|哪位|哪对|哪些人|名字|叫什么|姓什么")),
     ("when", re.compile(r"什么时候|何时|哪一?年|哪个?月|哪一?天|几月|几号|几日|什么时间|日期")),
-    ("how_many", re.compile(r"多少|几[个名户人家年次项条天]|多长|多久|多大|多高|比例|率是|百分之")),
+    ("how_many", re.compile(r"多少|几[个名户人家年次项条天]|多长|多久|多大|多高|多远|多重|比例|率是|百分之")),
     ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地")),
     ("why", re.compile(r"为什么|为何|原因|怎么会|为啥")),
     ("definition", re.compile(r"什么是|是什么|指什么|是指|含义|意思|内容|包括|哪些|有什么|哪几")),
@@ -45,7 +45,15 @@ CONTEXT_AFTER = 60
 SHORT_SENTENCE = 16
 NEIGHBOURHOOD = 400  # characters: sentences this close to the best one may join the answer
 TIE_MARGIN = 0.08  # a sentence scoring this close to the best one answers as well: quote both
-_ASK_UNIT = re.compile(r"多少([名个户人家位座幢所处项条])([\u4e00-\u9fff]{2,8})")
+_ASK_UNIT = re.compile(r"多少(公里|平方米|万平方米|亩|[名个户人家位座幢所处项条])([\u4e00-\u9fff]{2,8})")
+# what a quantity must be measured in when the question says how (多远 → a distance)
+_ASKED_UNITS = [
+    (re.compile(r"多远|多长的路|距离"), re.compile(r"\d+(?:\.\d+)?\s*(?:多|余)?\s*(?:公里|千米|米|里)")),
+    (re.compile(r"多少钱|价格|票价|多少元"), re.compile(r"\d+(?:\.\d+)?\s*(?:多|余)?\s*(?:[万亿]?元|块)")),
+    (re.compile(r"多高|海拔"), re.compile(r"\d+(?:\.\d+)?\s*(?:多|余)?\s*(?:米|公里)")),
+    (re.compile(r"多久|多长时间|几天|几年"),
+     re.compile(r"\d+(?:\.\d+)?\s*(?:多|余)?\s*(?:个)?\s*(?:小时|分钟|天|日|周|个月|月|年)")),
+]
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
 
 
-_ASKING = re.compile(r"叫什么名字|什么名字|多少|多长|多久|多大|多高|几(?=[个名户人家年次项条天所])|是谁|叫什么|哪一?年|哪一?天|什么时候|何时|"
+_ASKING = re.compile(r"叫什么名字|什么名字|多少|多长|多久|多大|多高|多远|几(?=[个名户人家年次项条天所])|是谁|叫什么|哪一?年|哪一?天|什么时候|何时|"
                      r"在哪|哪里|哪儿|哪对|哪位|哪个")
 _NOUNISH = ("n", "vn", "eng", "j", "nz", "nr", "ns", "nt", "l")
 _MEASURE = set("个名户人家位座幢所处项条元岁年月天次批倍")
@@ -135,6 +143,9 @@ def _kind_satisfied(kind: str, text: str, question: str = "") -> bool:
     if kind == "when":
         return bool((_YEAR if _ASKS_YEAR.search(question) else _DATE).search(text))
     if kind == "how_many":
+        for asked, measured in _ASKED_UNITS:
+            if asked.search(question):
+                return bool(measured.search(text))
         return bool(_QUANTITY.search(text))
     if kind == "where":
         return any(flag == "ns" for _, flag in pseg.lcut(text))

@@ -189,6 +189,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    from .evaluation import load_questions
+    from .quality_report import QuestionSet, build_report
+
+    assistant = _open(args)
+    tests = Path(__file__).resolve().parent.parent / "tests"
+    sets = [QuestionSet(name, tests / f"questions_{name}.jsonl", load_questions(tests / f"questions_{name}.jsonl"))
+            for name in ("public", "dev", "heldout")]
+    text = build_report(assistant, sets)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"已写入 / written: {args.out}")
+    else:
+        print(text)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import launch
 
@@ -234,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--against", action="append", metavar="NAME=VALUE",
                    help="与另一组设置并排比较，如 --against bm25_weight=0")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("quality", help="质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
+    s.add_argument("--out", help="写入文件，如 docs/quality.md")
+    s.set_defaults(func=cmd_quality)
 
     s = sub.add_parser("serve", help="启动网页 start the web app")
     s.set_defaults(func=cmd_serve)

@@ -18,7 +18,7 @@ footnotes (Markdown) or as superscript numbers plus a source list (Word)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import jieba.posseg as pseg

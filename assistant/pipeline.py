@@ -91,7 +91,9 @@ class Assistant:
             dense_weight=s.dense_weight, bm25_weight=s.bm25_weight, coverage_weight=s.coverage_weight,
             term_weight=s.term_weight, use_terms=s.use_terms,
         ))
-        composer = Composer(store, retriever, AnswerConfig(max_chars=self.settings.max_answer_chars))
+        composer = Composer(store, retriever, AnswerConfig(
+            max_chars=s.max_answer_chars, min_coverage=s.refusal_min_coverage,
+            min_focus_coverage=s.refusal_min_focus_coverage))
         self._snapshot = Snapshot(store, retriever, composer)
 
     @property

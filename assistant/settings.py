@@ -40,6 +40,10 @@ class Settings:
     use_terms: bool = True  # domain terms found in the corpus steer retrieval and answers
     # answering
     max_answer_chars: int = 300
+    # refusal: the best sentence's context must cover this share of the question's content, and
+    # the sentence itself refusal_min_focus_coverage (calibrated on tests/questions_dev.jsonl)
+    refusal_min_coverage: float = 0.55
+    refusal_min_focus_coverage: float = 0.34
     max_question_chars: int = 500
     # optional LLM (OpenAI-compatible)
     llm_base_url: str = ""

@@ -231,7 +231,11 @@ element.addEventListener('click', (ev) => {
     const src = document.getElementById(copy.dataset.target || '');
     if (!src) return;
     const text = src.value;
-    const done = () => { const old = copy.textContent; copy.textContent = '已复制'; setTimeout(() => { copy.textContent = old; }, 1500); };
+    if (!copy.dataset.label) copy.dataset.label = copy.textContent;
+    const done = () => {
+      copy.textContent = '已复制';
+      setTimeout(() => { copy.textContent = copy.dataset.label; }, 1500);
+    };
     const fallback = () => {
       src.hidden = false; src.select();
       try { document.execCommand('copy'); done(); } catch (e) {}
@@ -258,7 +262,8 @@ const go = () => {
   last = nonce;
   mark.scrollIntoView({block: 'center'});
 };
-new MutationObserver(() => requestAnimationFrame(go)).observe(element, {childList: true, subtree: true, characterData: true, attributes: true});
+new MutationObserver(() => requestAnimationFrame(go))
+  .observe(element, {childList: true, subtree: true, characterData: true, attributes: true});
 if (window.ResizeObserver) new ResizeObserver(() => requestAnimationFrame(go)).observe(element);
 setTimeout(go, 50);
 """

@@ -173,7 +173,7 @@ class Admin:
             if not existed:
                 _write_atomic(dest, data)
             meta = {k: v for k, v in (("title", title), ("date", date)) if v}
-            if meta:
+            if meta and not existed:  # never rewrite the metadata of a file that is already there
                 dest.with_name(dest.name + SIDECAR_SUFFIX).write_text(json.dumps(meta, ensure_ascii=False),
                                                                       encoding="utf-8")
             docs, errors = load_paths([dest])
