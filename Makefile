@@ -25,11 +25,12 @@ index: model
 run: index
 	$(BIN)/python app.py
 
-# Debian's Chromium drives the browser tests; installed once when missing (never downloaded by a test tool)
+# Debian's Chromium drives the browser tests, with a Chinese font for the screenshots; installed once
+# when missing (never downloaded by a test tool)
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver fonts-wqy-microhei; }
 
 test: install model browser-deps
 	$(BIN)/python -m pytest

@@ -177,6 +177,10 @@ class Composer:
         if not hits or not query.words:
             return self._refuse(question, hits, "资料中找不到与问题相关的内容。")
 
+        unknown = [e for e in query.entities if not any(e in h.chunk.search_text for h in hits)]
+        if unknown:  # a person or place the retrieved passages never name: the corpus cannot answer
+            return self._refuse(question, hits, f"资料中没有提到“{'、'.join(unknown)}”。")
+
         term_answer = self._term_answer(question, query, kind, hits)
         if term_answer is not None:
             return term_answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,6 +185,16 @@ class Assistant:
 
     def ask(self, question: str, conversation: Conversation | None = None, use_llm: bool = True) -> Answer:
         """Answer ``question`` (resolving follow-ups against ``conversation``, which is updated)."""
+        answer = None
+        for item in self.ask_stream(question, conversation, use_llm=use_llm):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def ask_stream(self, question: str, conversation: Conversation | None = None,
+                   use_llm: bool = True) -> Iterator[str | Answer]:
+        """Text deltas from the LLM (when one is configured), then the final, verified Answer."""
         q = self.check_question(question)
         snap = self.snapshot
         resolved = conversation.resolve(q) if conversation else q
@@ -192,11 +202,15 @@ class Assistant:
         hits = snap.retriever.search_query(query, k=self.settings.top_k)
         answer = snap.composer.compose(resolved, hits, query)
         if use_llm and self.llm is not None:
-            answer = self.llm.improve(resolved, hits, answer, conversation)
+            for item in self.llm.stream(resolved, hits, answer, conversation):
+                if isinstance(item, Answer):
+                    answer = item
+                elif item:
+                    yield item
         answer = _with_question(answer, q, resolved)
         if conversation is not None:
             conversation.add(q, resolved, answer)
-        return answer
+        yield answer
 
 
 def _with_question(answer: Answer, question: str, resolved: str) -> Answer:

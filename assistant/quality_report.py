@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cli import answer_record
-from .evaluation import Report, evaluate, format_table, load_questions
+from .evaluation import Report, evaluate, format_table
 from .pipeline import Assistant
 
 ABLATIONS: list[tuple[str, dict]] = [

@@ -38,6 +38,7 @@ class Query:
     words: tuple[str, ...]  # content words (search mode: words and their sub-words)
     terms: tuple[str, ...]  # glossary terms named in the question
     weights: dict[str, float] = field(default_factory=dict)  # maximal content word → weight
+    entities: tuple[str, ...] = ()  # names of people, places, organisations in the question
 
 
 # the asking part of a question carries no topic: strip it before looking for content words
@@ -49,6 +50,7 @@ QUESTION_FRAMES = re.compile(
 POS_WEIGHT = {"n": 1.0, "nr": 1.2, "ns": 1.0, "nt": 1.0, "nz": 1.0, "eng": 1.2, "m": 0.8, "t": 0.8, "vn": 0.8,
               "j": 1.0, "x": 1.0}
 DEFAULT_POS_WEIGHT = 0.5
+ENTITY_POS = {"nr", "ns", "nt", "nz"}
 
 
 class Retriever:
@@ -71,7 +73,8 @@ class Retriever:
             kind = pos.get(w, "x" if w in terms else "")
             weight = POS_WEIGHT.get(kind, POS_WEIGHT.get(kind[:1], DEFAULT_POS_WEIGHT)) if kind else 1.0
             weights[w] = self.idf(w) * weight
-        return Query(text, normalized, words, terms, weights)
+        entities = tuple(dict.fromkeys(_entities(topic)))
+        return Query(text, normalized, words, terms, weights, entities)
 
     def _known_pieces(self, words: list[str]) -> list[str]:
         """A word the corpus never uses is often jieba gluing two words (前住 ← 前 + 住在): split
@@ -171,6 +174,23 @@ class Retriever:
             r += 1
             ranks[int(row)], raw[int(row)] = r, float(score)
         return ranks, raw
+
+
+PLACE_SUFFIXES = ("村", "镇", "乡", "县", "组", "社区", "街道", "市", "省", "区", "屯", "寨")
+
+
+def _entities(text: str) -> list[str]:
+    """Names of people, places and organisations, a place suffix kept on (青山 + 村 → 青山村)."""
+    tokens = [(p.word, p.flag) for p in pseg.lcut(text)]
+    out = []
+    for i, (word, flag) in enumerate(tokens):
+        if flag not in ENTITY_POS:
+            continue
+        if i + 1 < len(tokens) and tokens[i + 1][0] in PLACE_SUFFIXES:
+            word += tokens[i + 1][0]
+        if len(word) >= 2:
+            out.append(word)
+    return out
 
 
 def _maximal(words: tuple[str, ...]) -> list[str]:

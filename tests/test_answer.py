@@ -65,6 +65,12 @@ def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, questi
     assert not answer.citations
 
 
+def test_a_place_or_person_the_corpus_never_names_is_refused(corpus_assistant):
+    answer = corpus_assistant.ask("青山村推行什么工作法？")
+    assert answer.refused and "青山村" in answer.notes[0]
+    assert not corpus_assistant.ask("坝梅村推行什么工作法？").refused
+
+
 def test_numbers_in_answers_stand_in_their_citations(news_assistant):
     for q in ["江口县的贫困发生率曾经是多少？", "凯德街道的贫困发生率降到了多少？", "有多少家民营企业参与了扶贫？",
               "坝梅村的评议会最长开了多久？", "江口县在全省多少个贫困县中总量靠后？"]:

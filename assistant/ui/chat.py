@@ -60,24 +60,14 @@ def stream_answer(assistant, question: str, conversation: Conversation) -> Itera
             stream_pause(STREAM_DELAY)
         yield answer
         return
-    q = assistant.check_question(question)
-    snap = assistant.snapshot
-    resolved = conversation.resolve(q)
-    query = snap.retriever.parse(resolved)
-    hits = snap.retriever.search_query(query, k=assistant.settings.top_k)
-    extractive = snap.composer.compose(resolved, hits, query)
     yield Partial("", "大模型生成中（尚未核对出处）", llm=True)
-    final: Answer = extractive
     text = ""
-    for item in llm.stream(resolved, hits, extractive, conversation):
+    for item in assistant.ask_stream(question, conversation):
         if isinstance(item, Answer):
-            final = item
-        elif isinstance(item, str) and item:
+            yield item
+        elif item:
             text += item
             yield Partial(text, "大模型生成中（尚未核对出处）", llm=True)
-    final = replace(final, question=q, resolved_question=resolved)
-    conversation.add(q, resolved, final)
-    yield final
 
 
 def example_questions(store, limit: int = MAX_EXAMPLES) -> list[str]:
