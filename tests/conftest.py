@@ -4,7 +4,6 @@ seed corpus plus the 1,677 distractor news articles (cached by content hash in .
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

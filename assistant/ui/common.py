@@ -106,6 +106,11 @@ def source_card(card_id: str, label: str, doc: Document | None, title: str, star
     )
 
 
+def no_file() -> gr.File:
+    """An empty, hidden download slot."""
+    return gr.File(value=None, visible=False)
+
+
 def notice(message: str, kind: str = "info") -> str:
     role = ' role="alert"' if kind == "error" else ""
     return f'<div class="notice {esc(kind)}"{role}>{esc(message)}</div>'

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..lecture import Outline, Quote, build_outline, outline_to_docx, outline_to_markdown
-from .common import RESULTS_JS, AppContext, DocViewer, esc, notice, source_card, user_message
+from .common import RESULTS_JS, AppContext, DocViewer, esc, no_file, notice, source_card, user_message
 
 _CN = "一二三四五六七八九十"
 MAX_TOPIC_EXAMPLES = 6
@@ -65,10 +65,6 @@ def examples_html(topics: list[str]) -> str:
     return f'<div class="examples"><span class="label">可选主题：</span>{buttons}</div>'
 
 
-def _no_file():
-    return gr.File(value=None, visible=False)
-
-
 def build(ctx: AppContext) -> list[tuple]:
     assistant = ctx.assistant
     with gr.Row(elem_classes=["stack-mobile"]):
@@ -91,17 +87,17 @@ def build(ctx: AppContext) -> list[tuple]:
             outline = build_outline(assistant, text)
             store = assistant.store
         except Exception as exc:  # noqa: BLE001
-            return notice(user_message(exc), "error"), "", _no_file(), _no_file()
+            return notice(user_message(exc), "error"), "", no_file(), no_file()
         if outline.empty:
             note = outline.notes[0] if outline.notes else "资料中没有相关内容。"
-            return notice(note, "warn"), "", _no_file(), _no_file()
+            return notice(note, "warn"), "", no_file(), no_file()
         try:
             stem = f"备课提纲_{outline.topic}"
             md_path = ctx.export_path(stem, ".md")
             md_path.write_text(outline_to_markdown(outline), encoding="utf-8")
             docx_path = outline_to_docx(outline, ctx.export_path(stem, ".docx"))
         except Exception as exc:  # noqa: BLE001
-            return notice(user_message(exc), "error"), outline_html(outline, store), _no_file(), _no_file()
+            return notice(user_message(exc), "error"), outline_html(outline, store), no_file(), no_file()
         summary = (f"已生成提纲：{len(outline.points)} 个要点、{len(outline.stories)} 个典型事例、"
                    f"{len(outline.sources)} 处出处。可在下面下载 Markdown 或 Word 文件。")
         return (notice(summary, "ok"), outline_html(outline, store), gr.File(value=str(md_path), visible=True),

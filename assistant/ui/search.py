@@ -18,6 +18,7 @@ from .common import (
     DocViewer,
     UserError,
     esc,
+    no_file,
     notice,
     position_text,
     spans_html,
@@ -172,10 +173,6 @@ def doc_choices(assistant) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------- the tab
-def _no_file():
-    return gr.File(value=None, visible=False)
-
-
 def build(ctx: AppContext) -> list[tuple]:
     assistant = ctx.assistant
     with gr.Row(elem_classes=["stack-mobile"]):
@@ -205,10 +202,10 @@ def build(ctx: AppContext) -> list[tuple]:
         try:
             hits, words = run_search(assistant, q, k_value, doc_ids, d_from, d_to, include_undated)
         except Exception as exc:  # noqa: BLE001
-            return notice(user_message(exc), "error"), "", _no_file(), _no_file()
+            return notice(user_message(exc), "error"), "", no_file(), no_file()
         if not hits:
-            return (notice("没有找到符合条件的段落：请换个说法，或放宽文档 / 日期筛选。", "warn"), "", _no_file(),
-                    _no_file())
+            return (notice("没有找到符合条件的段落：请换个说法，或放宽文档 / 日期筛选。", "warn"), "", no_file(),
+                    no_file())
         rows = result_rows(assistant, hits)
         stem = f"检索结果_{q.strip()}"
         csv_path = ctx.export_path(stem, ".csv")
