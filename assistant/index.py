@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import bm25s
 import faiss
@@ -64,7 +65,9 @@ class IndexStore:
         return self.dense.reconstruct_n(0, n)
 
 
-class Embedder:  # the protocol index needs (assistant.model.Embedder satisfies it)
+class PassageEmbedder(Protocol):
+    """What the index needs of an embedding model (assistant.model.Embedder is one)."""
+
     model_id: str
     dim: int
 
@@ -82,7 +85,7 @@ def chunker_config(max_chars: int, overlap: int) -> dict:
 
 def build_store(
     documents: list[Document],
-    embedder: Embedder,
+    embedder: PassageEmbedder,
     max_chars: int,
     overlap: int,
     previous: IndexStore | None = None,
@@ -159,7 +162,7 @@ def build_store(
 
 
 def _embed_in_batches(
-    embedder: Embedder, texts: list[str], progress: bool, on_progress: Callable[[int, int], None] | None
+    embedder: PassageEmbedder, texts: list[str], progress: bool, on_progress: Callable[[int, int], None] | None
 ) -> np.ndarray:
     from tqdm import tqdm
 
