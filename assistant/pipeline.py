@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .answer import EMPTY_QUESTION, AnswerConfig, Composer
 from .conversation import Conversation
-from .index import IndexStore, IndexUnavailable, build_store, index_exists, load_store, save_store, write_lock
+from .index import (IndexStore, IndexUnavailable, build_store, chunker_config, index_exists, load_store, save_store,
+                    write_lock)
 from .loaders import LoaderError, load_paths
 from .retrieval import RetrievalConfig, Retriever
 from .schema import Answer, Document, Hit
@@ -77,6 +78,10 @@ class Assistant:
             if store.model_id != assistant.embedder.model_id:
                 log.warning("索引所用模型与当前设置不同，重建索引。")
                 raise IndexUnavailable("model changed")
+            if store.manifest.get("chunking") != chunker_config(settings.chunk_max_chars,
+                                                              settings.chunk_overlap_sentences):
+                log.warning("索引的分块设置与当前设置不同，重建索引。")
+                raise IndexUnavailable("chunking changed")
             assistant._set_store(store)
         except IndexUnavailable:
             if not build_if_missing:
