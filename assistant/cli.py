@@ -157,7 +157,6 @@ def _ask_jsonl(assistant, path: str) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, failures, format_comparison, format_table, load_questions
-    from .pipeline import Assistant
     from .settings import parse_assignments
 
     base = _open(args)
@@ -168,10 +167,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         max_chars=assistant.settings.max_answer_chars)
 
     def variant(pairs: list[str]):
-        settings = base.settings.replace(**parse_assignments(pairs))
-        other = Assistant(settings, embedder=base.embedder)
-        other._set_store(base.store)
-        return other
+        return base.with_settings(**parse_assignments(pairs))  # both sides share the index and the LLM
 
     a = variant(args.set) if args.set else base
     report = run(a)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 
 REFUSAL_PHRASE = "资料中没有相关内容"
 FALLBACK_SUFFIX = "以下为资料原文摘录。"
-FALLBACK_SUFFIX_REFUSED = "以下为不使用大模型的检索结果。"
 
 # ---------------------------------------------------------------------------- prompts
 ANSWER_SYSTEM = """你是扶贫案例资料问答助手，只能依据用户消息里 <source> 标签中的资料回答问题。
@@ -103,6 +103,7 @@ class SentenceCheck:
     sources: tuple[int, ...]  # passages (1-based) backing the kept sentence; () when dropped/uncited
     kept: bool
     status: str  # ok | repaired | limitation | refusal | unsupported | ungrounded_number | no_source | empty
+    #              | duplicate
     reason: str  # Chinese, for logs and debugging
     overlap: float = 0.0
     bad_numbers: tuple[str, ...] = ()
@@ -110,7 +111,7 @@ class SentenceCheck:
     @property
     def counted(self) -> bool:
         """Whether the sentence is a factual claim (counts toward the survival ratio)."""
-        return self.status not in ("empty", "limitation", "refusal")
+        return self.status not in ("empty", "limitation", "refusal", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,14 @@ def verify(answer_text: str, passages: list[str], config: VerifyConfig | None = 
     cfg = config or VerifyConfig()
     evidence = [_Evidence(s, normalize(s)) for s in (support_text(p) for p in passages)]
     text = strip_think(normalize_markers(answer_text or ""))
-    checks = [_check_sentence(s, evidence, cfg) for s in split_answer(text)]
+    checks, seen = [], set()
+    for sentence in split_answer(text):
+        check = _check_sentence(sentence, evidence, cfg)
+        key = normalize(_clean_body(sentence))
+        if check.kept and key in seen:  # a looping reply repeats itself: say it once
+            check = replace(check, kept=False, status="duplicate", reason="重复的句子")
+        seen.add(key)
+        checks.append(check)
     kept_claims = [s for s in checks if s.counted and s.kept]
     if kept_claims:  # a bare refusal next to real content is contradictory: drop it
         checks = [replace(s, kept=False, reason="与其余内容矛盾的拒答句") if s.status == "refusal" else s
@@ -463,8 +471,7 @@ def failure_reason(exc: BaseException) -> str:
 
 
 def _fallback(extractive: Answer, note: str) -> Answer:
-    suffix = FALLBACK_SUFFIX_REFUSED if extractive.refused else FALLBACK_SUFFIX
-    return replace(extractive, mode="extractive", notes=(note + suffix,) + tuple(extractive.notes))
+    return replace(extractive, mode="extractive", notes=(note + FALLBACK_SUFFIX,) + tuple(extractive.notes))
 
 
 def service_note(exc: BaseException) -> str:
@@ -553,8 +560,6 @@ class LLMAnswerer:
         for s in verified.dropped:
             log.info("LLM sentence dropped (%s): %s — %s", s.status, s.text, s.reason)
         if verified.refusal:
-            if extractive.refused:
-                return extractive
             return _fallback(extractive, "大模型认为资料中没有相关内容，")
         if not verified.passed:
             claims = verified.claims
@@ -567,8 +572,7 @@ class LLMAnswerer:
         n_dropped = sum(1 for s in verified.dropped if s.counted)
         if n_dropped:
             notes.append(f"已删去 {n_dropped} 句无法在资料中核实的内容。")
-        if not extractive.refused:
-            notes.extend(extractive.notes)
+        notes.extend(extractive.notes)
         return Answer(question=extractive.question, text=body, citations=citations, refused=False, mode="llm",
                       notes=tuple(notes), related=(), retrieved=extractive.retrieved,
                       resolved_question=extractive.resolved_question)
@@ -591,16 +595,22 @@ class LLMAnswerer:
     def _run(self, question: str, hits: Sequence[Hit], extractive: Answer, conversation: Conversation | None,
              streaming: bool) -> Iterator[str | Answer]:
         sources = self.sources(hits)
-        if not sources:  # nothing to ground an answer on
+        if not sources or extractive.refused:
+            # nothing to ground an answer on, or the corpus does not answer: a sentence the LLM
+            # can cite is not yet an answer to this question (梵净山 门票 ← 景区大门3公里), so a
+            # refusal stays a refusal and the model is not asked
             yield extractive
             return
         raw = ""
+        deadline = time.monotonic() + self.settings.llm_timeout
         try:
             standalone = self.condense(question, conversation)
             inputs = self._inputs(standalone, sources)
             if streaming:
                 shown = 0
                 for delta in self.answer_chain.stream(inputs):
+                    if time.monotonic() > deadline:  # the timeout bounds the whole reply, not each read
+                        raise TimeoutError(f"no complete reply within {self.settings.llm_timeout:.0f} s")
                     raw += _message_text(delta)
                     visible = visible_prefix(raw)
                     if len(visible) > shown:

@@ -89,6 +89,13 @@ class Assistant:
             assistant.build(settings.corpus, progress=progress)
         return assistant
 
+    def with_settings(self, **changes) -> "Assistant":
+        """The same index, model and LLM answering under other settings (for comparisons)."""
+        other = Assistant(self.settings.replace(**changes), embedder=self.embedder)
+        other._set_store(self.store)
+        other.llm = self.llm
+        return other
+
     def _set_store(self, store: IndexStore) -> None:
         s = self.settings
         retriever = Retriever(store, self.embedder, RetrievalConfig(

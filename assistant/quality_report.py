@@ -20,6 +20,7 @@ ABLATIONS: list[tuple[str, dict]] = [
     ("不做覆盖度重排 no coverage re-score", {"coverage_weight": 0.0}),
     ("不用领域术语 no domain terms", {"use_terms": False}),
 ]
+CHUNK_SIZES = (120, 400)  # against the default 220: each builds (once, then cached) an index of its own
 THRESHOLDS = [(c, f) for c in (0.45, 0.5, 0.55, 0.6, 0.65) for f in (0.25, 0.34, 0.45)]
 
 
@@ -30,9 +31,12 @@ class QuestionSet:
     questions: list[dict]
 
 
-def _variant(base: Assistant, **changes) -> Assistant:
-    other = Assistant(base.settings.replace(**changes), embedder=base.embedder)
-    other._set_store(base.store)
+def _chunked(base: Assistant, max_chars: int) -> Assistant:
+    """The same documents chunked to ``max_chars``, in an index beside the base one (reused later)."""
+    index_dir = base.settings.index_dir.parent / f"{base.settings.index_dir.name}-c{max_chars}"
+    other = Assistant(base.settings.replace(chunk_max_chars=max_chars, index_dir=index_dir), embedder=base.embedder)
+    other.add_documents(list(base.store.documents.values()), progress=True)
+    other.llm = base.llm
     return other
 
 
@@ -58,7 +62,7 @@ def calibrate(base: Assistant, dev: list[dict]) -> tuple[float, float, list[str]
     """Pick the refusal thresholds with the best dev score: correct answers plus correct refusals."""
     rows, best, best_key = [], (0.55, 0.34), (-1.0, 0.0)
     for cov, focus in THRESHOLDS:
-        fig = _run(_variant(base, refusal_min_coverage=cov, refusal_min_focus_coverage=focus), dev).figures()
+        fig = _run(base.with_settings(refusal_min_coverage=cov, refusal_min_focus_coverage=focus), dev).figures()
         score = (fig["correct_concise"] or 0) + (fig["refused_ooc"] or 0) - 3 * (fig["refused_in_corpus"] or 0)
         rows.append(f"| {cov:.2f} | {focus:.2f} | {100 * fig['correct_concise']:.0f}% | "
                     f"{100 * fig['refused_ooc']:.0f}% | {100 * fig['refused_in_corpus']:.0f}% | {score:.2f} |")
@@ -88,7 +92,10 @@ def build_report(base: Assistant, sets: list[QuestionSet], dev_name: str = "dev"
     out += ["", "## 消融 Ablations (all sets together)", "", HEADER]
     all_questions = [q for qs in sets for q in qs.questions]
     for name, changes in ABLATIONS:
-        out.append(_line(name, _run(_variant(base, **changes), all_questions).figures()))
+        out.append(_line(name, _run(base.with_settings(**changes), all_questions).figures()))
+    for size in CHUNK_SIZES:
+        other = _chunked(base, size)
+        out.append(_line(f"分块 chunks ≤{size} 字 ({len(other.store.chunks)} 块)", _run(other, all_questions).figures()))
     dev = next((qs for qs in sets if qs.name == dev_name), None)
     if dev is not None:
         cov, focus, rows = calibrate(base, dev.questions)
@@ -98,7 +105,7 @@ def build_report(base: Assistant, sets: list[QuestionSet], dev_name: str = "dev"
                 f"Chosen on dev: refusal_min_coverage={cov}, refusal_min_focus_coverage={focus} "
                 f"(defaults {base.settings.refusal_min_coverage}, {base.settings.refusal_min_focus_coverage}).", "",
                 HEADER]
-        chosen = _variant(base, refusal_min_coverage=cov, refusal_min_focus_coverage=focus)
+        chosen = base.with_settings(refusal_min_coverage=cov, refusal_min_focus_coverage=focus)
         for qs in sets:
             if qs.name != dev_name:
                 out.append(_line(f"{qs.name} @ chosen thresholds", _run(chosen, qs.questions).figures()))

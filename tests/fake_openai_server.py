@@ -66,15 +66,15 @@ def grounded_reply(sources: list[tuple[int, str]], question: str) -> str:
     """The scripted answer: best source, its best sentence verbatim, then ``[n]``."""
     q = _question_grams(question)
     if not q or not sources:
-        return REFUSAL
+        return REFUSAL + "。"
     # most shared 2-grams wins; ties go to the earlier (better-ranked) source
     n, text = max(sources, key=lambda s: (_score(q, s[1]), -s[0]))
     sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
     if not sentences:
-        return REFUSAL
+        return REFUSAL + "。"
     best = max(sentences, key=lambda s: _score(q, s))  # first of equals
     if _score(q, best) / len(q) < MIN_COVERAGE:
-        return REFUSAL
+        return REFUSAL + "。"
     best = best.rstrip("；;，,、:： ")
     if best[-1] not in "。！？!?”":
         best += "。"
@@ -90,6 +90,7 @@ class Request:
     status: int
     question: str = ""
     reply: str = ""
+    auth: str = ""  # the Authorization header
     t: float = 0.0  # time.monotonic() on arrival
 
 
@@ -172,7 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
             if model == "inventor":
                 reply += INVENTED
         status = 500 if model == "broken" else 200
-        self.server.record(Request(self.path, model, kind, stream, status, question, reply))
+        self.server.record(Request(self.path, model, kind, stream, status, question, reply,
+                                   self.headers.get("Authorization", "")))
 
         try:
             if model == "slow" or (model == "stall" and not stream):

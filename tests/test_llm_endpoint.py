@@ -3,10 +3,10 @@ server running in this process (tests/fake_openai_server.py), since no real mode
 
 The server's "model" is a deterministic script (best source, best sentence verbatim, ``[n]``), with
 misbehaving variants chosen by the model name: ``inventor`` adds an invented number, ``slow``
-outlives the client timeout, ``broken`` answers HTTP 500, ``garbled`` answers malformed JSON.
-The CLI is configured only through ASSISTANT_LLM_* environment variables, as a user would, and
-reuses the cached distractor index (.cache/index-news, kept current by the ``news_assistant``
-fixture)."""
+outlives the client timeout, ``stall`` falls silent mid-stream, ``broken`` answers HTTP 500,
+``garbled`` answers malformed JSON. The CLI is configured only through ASSISTANT_LLM_* environment
+variables, as a user would, and reuses the cached distractor index (.cache/index-news, kept current
+by the ``news_assistant`` fixture). The grounded run prints its graded figures (``pytest -s``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 import pytest
@@ -27,11 +29,10 @@ from assistant.settings import PROJECT_ROOT, Settings
 from .conftest import CACHE, CORPUS, NEWS, PUBLIC_QUESTIONS
 from .fake_openai_server import INVENTED, REFUSAL, FakeOpenAIServer
 
-pytestmark = pytest.mark.slow
-
 INDEX = CACHE / "index-news"
-SLOW_SECONDS = 6.0  # how long the "slow" model sleeps ...
-SLOW_TIMEOUT = 1.0  # ... and the client timeout it outlives
+API_KEY = "sk-test-endpoint"
+SLOW_SECONDS = 8.0  # how long the "slow"/"stall" models stay silent ...
+SLOW_TIMEOUT = 1.0  # ... and the client timeout they outlive
 FOUNDATION_BAR = {"evidence@k": 0.90, "correct_concise": 0.80, "numbers_grounded": 1.0}
 MIN_OOC_REFUSED = 3  # of the 4 out-of-corpus questions
 
@@ -73,12 +74,13 @@ def public_questions():
 def ask_cli(server: FakeOpenAIServer, model: str, questions: list[dict] | None = None,
             timeout: float = 20.0) -> Run:
     """``ask --jsonl`` in a subprocess, the LLM configured only through the environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_LLM_")}
     env.update(
         ASSISTANT_INDEX_DIR=str(INDEX),
         ASSISTANT_CORPUS=os.pathsep.join([str(CORPUS), str(NEWS)]),
         ASSISTANT_LLM_BASE_URL=server.base_url,
         ASSISTANT_LLM_MODEL=model,
+        ASSISTANT_LLM_API_KEY=API_KEY,
         ASSISTANT_LLM_TIMEOUT=str(timeout),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
@@ -131,7 +133,63 @@ def _llm_requests(server: FakeOpenAIServer, model: str, kind: str) -> list:
     return [r for r in server.requests if r.model == model and r.kind == kind]
 
 
+# ---------------------------------------------------------------------------- the server itself (fast)
+def _post(base_url: str, body: dict) -> tuple[int, str, str]:
+    req = urllib.request.Request(base_url + "/chat/completions", data=json.dumps(body).encode("utf-8"),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Type", ""), exc.read().decode("utf-8")
+
+
+def test_fake_server_speaks_the_openai_wire_format():
+    """What the scripted model answers, in the JSON and SSE shapes the openai SDK parses."""
+    from assistant.llm import ANSWER_PROMPT, CONDENSE_PROMPT
+
+    sources = ('<source id="1" title="甲">\n梵净山下风景很好。\n</source>\n\n'
+               '<source id="2" title="乙">\n江口县有80个贫困村。江口县县长杨云到省*府作发言；\n</source>')
+
+    def messages(prompt, **inputs) -> list[dict]:
+        roles = {"system": "system", "human": "user"}
+        return [{"role": roles[m.type], "content": m.content} for m in prompt.format_messages(**inputs)]
+
+    answer = messages(ANSWER_PROMPT, sources=sources, question="江口县县长是谁？")
+    off_topic = messages(ANSWER_PROMPT, sources=sources, question="遵义会议是哪一年召开的？")
+    condense = messages(CONDENSE_PROMPT, history="用户：江口县委书记是谁？\n助手：杨华祥", question="他讲了什么专题？")
+    with FakeOpenAIServer(slow_seconds=0.1) as server:
+        with urllib.request.urlopen(server.base_url + "/models", timeout=10) as resp:
+            assert "grounded" in [m["id"] for m in json.load(resp)["data"]]
+
+        status, ctype, text = _post(server.base_url, {"model": "grounded", "messages": answer})
+        reply = json.loads(text)
+        assert status == 200 and ctype.startswith("application/json")
+        assert reply["object"] == "chat.completion" and reply["choices"][0]["finish_reason"] == "stop"
+        assert reply["choices"][0]["message"]["content"] == "江口县县长杨云到省*府作发言。[2]"
+
+        status, ctype, text = _post(server.base_url, {"model": "inventor", "messages": answer, "stream": True})
+        events = [line[len("data: "):] for line in text.split("\n\n") if line.startswith("data: ")]
+        assert status == 200 and ctype.startswith("text/event-stream") and events[-1] == "[DONE]"
+        chunks = [json.loads(e) for e in events[:-1]]
+        assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+        content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+        assert content == "江口县县长杨云到省*府作发言。[2]" + INVENTED and len(chunks) > 3
+
+        assert json.loads(_post(server.base_url, {"model": "grounded", "messages": off_topic})[2])[
+            "choices"][0]["message"]["content"] == REFUSAL + "。"
+        assert json.loads(_post(server.base_url, {"model": "grounded", "messages": condense})[2])[
+            "choices"][0]["message"]["content"] == "他讲了什么专题？"
+        assert _post(server.base_url, {"model": "broken", "messages": answer})[0] == 500
+        with pytest.raises(ValueError):
+            json.loads(_post(server.base_url, {"model": "garbled", "messages": answer})[2])
+        assert [(r.model, r.kind, r.stream) for r in server.requests[1:]] == [
+            ("grounded", "answer", False), ("inventor", "answer", True), ("grounded", "answer", False),
+            ("grounded", "condense", False), ("broken", "answer", False), ("garbled", "answer", False)]
+
+
 # ---------------------------------------------------------------------------- grounded
+@pytest.mark.slow
 def test_grounded_model_through_the_cli_meets_the_foundation_bar(server, documents, public_questions):
     server.clear()
     run = ask_cli(server, "grounded")
@@ -144,6 +202,7 @@ def test_grounded_model_through_the_cli_meets_the_foundation_bar(server, documen
     assert len(answers) == n_turns and all(r.stream for r in answers)
     assert len(condense) == sum(len(q.get("turns") or [q]) - 1 for q in public_questions) >= 1
     assert all(not r.stream for r in condense)
+    assert all(r.auth == f"Bearer {API_KEY}" for r in answers + condense)  # ASSISTANT_LLM_API_KEY is sent
 
     # what the CLI printed in llm mode is the server's reply (renumbered), not the extractive answer
     replies = {r.question: r.reply for r in answers}
@@ -169,6 +228,7 @@ def test_grounded_model_through_the_cli_meets_the_foundation_bar(server, documen
 
 
 # ---------------------------------------------------------------------------- invented numbers
+@pytest.mark.slow
 def test_invented_numbers_never_reach_the_output(server, documents, public_questions):
     server.clear()
     run = ask_cli(server, "inventor")
@@ -185,6 +245,7 @@ def test_invented_numbers_never_reach_the_output(server, documents, public_quest
 
 
 # ---------------------------------------------------------------------------- service failures
+@pytest.mark.slow
 @pytest.mark.parametrize("model", list(FAILURE_NOTES))
 def test_service_failures_fall_back_to_the_extractive_answer(server, documents, news_assistant,
                                                              public_questions, model):
@@ -208,10 +269,11 @@ def test_service_failures_fall_back_to_the_extractive_answer(server, documents, 
     if model in ("slow", "stall"):  # each call was cut off at the client timeout, not waited out
         times = [r.t for r in server.requests if r.model == model]
         gaps = [y - x for x, y in zip(times, times[1:])]
-        assert len(times) >= len(questions) and max(gaps) < SLOW_SECONDS - 1, gaps
+        assert len(times) >= len(questions) and max(gaps) < SLOW_SECONDS - 2, gaps
 
 
 # ---------------------------------------------------------------------------- non-streaming, in-process
+@pytest.mark.slow
 def test_improve_over_http_in_process(server, news_assistant, documents):
     """LLMAnswerer.improve (non-streaming ``invoke``) through make_llm and the same server."""
     settings = Settings.from_env(llm_base_url=server.base_url, llm_model="grounded", llm_timeout=20.0)
@@ -231,5 +293,5 @@ def test_improve_over_http_in_process(server, news_assistant, documents):
     question = "遵义会议是哪一年召开的？"
     extractive = news_assistant.ask(question, use_llm=False)
     answer = llm.improve(question, news_assistant.search(question), extractive)
-    assert server.requests[-1].reply == REFUSAL
+    assert server.requests[-1].reply.startswith(REFUSAL)
     assert answer.refused == extractive.refused
