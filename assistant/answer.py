@@ -308,7 +308,7 @@ class Composer:
         for p in parts:
             span = p.definitions[0]
             doc = self.store.documents[span.doc_id]
-            first = split_sentences(doc.text, span.start, span.end)[0]
+            first = split_sentences(doc.text, span.start, span.end, semicolons=False)[0]
             chosen.append(Candidate(span.doc_id, first.start, first.end, doc.text[first.start : first.end], "", 0, hits[0]))
         names = "、".join(f"“{p.term}”" for p in parts)
         lead = f"“{term.term}”包括{names}。"
