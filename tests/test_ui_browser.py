@@ -116,7 +116,10 @@ def _ask(pg: Page, question: str) -> None:
 
 def _wait_answered(pg: Page, n_bot: int) -> None:
     """Until the n-th bot message is final (no streaming cursor left)."""
-    expect(pg.locator("#chat-transcript .msg.bot:not(.pending)")).to_have_count(n_bot)
+    try:
+        expect(pg.locator("#chat-transcript .msg.bot:not(.pending)")).to_have_count(n_bot)
+    except AssertionError as exc:  # say what the page shows instead
+        raise AssertionError(f"{exc}\ntranscript: {pg.locator('#chat-transcript').inner_text()[:800]}") from None
     expect(pg.locator("#chat-transcript .streaming")).to_have_count(0)
 
 
@@ -437,6 +440,8 @@ def test_admin_uploads_a_gbk_file_asks_about_it_and_deletes_it(page, app, tmp_pa
 
     _tab(page, "问答")
     page.locator("#chat-clear").click()
+    # wait for the clear to land, or its empty transcript may arrive after (and wipe) the next answer
+    expect(page.locator("#chat-transcript .msg")).to_have_count(0)
     _ask(page, "“两找三帮”是什么？")
     _wait_answered(page, 1)
     bot = page.locator("#chat-transcript .msg.bot").first
