@@ -8,7 +8,7 @@ definition (and, for a formula made of formulas, its parts)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import jieba
 import jieba.posseg as pseg
@@ -78,7 +78,6 @@ class Candidate:
     coverage: float = 0.0
     context_coverage: float = 0.0
     kind_ok: bool = False
-    reasons: list[str] = field(default_factory=list)
 
 
 _ASKING = re.compile(r"叫什么名字|什么名字|多少|多长|多久|多大|多高|多远|几(?=[个名户人家年次项条天所])|是谁|叫什么|哪一?年|哪一?天|什么时候|何时|"
@@ -202,13 +201,7 @@ class Composer:
         chosen = self._select(best, candidates, query, kind)
         answer = self._render(question, chosen, hits, notes)
         if missing is not None:
-            answer = Answer(
-                question=question,
-                text="原文未给出具体数字。" + answer.text,
-                citations=answer.citations,
-                notes=answer.notes,
-                retrieved=answer.retrieved,
-            )
+            answer = replace(answer, text="原文未给出具体数字。" + answer.text)
         return answer
 
     # ------------------------------------------------------------------ candidates
@@ -312,8 +305,7 @@ class Composer:
             chosen.append(Candidate(span.doc_id, first.start, first.end, doc.text[first.start : first.end], "", 0, hits[0]))
         names = "、".join(f"“{p.term}”" for p in parts)
         lead = f"“{term.term}”包括{names}。"
-        answer = self._render(question, chosen, hits, [], lead=lead)
-        return answer
+        return self._render(question, chosen, hits, [], lead=lead)
 
     # ------------------------------------------------------------------ output
     def _render(self, question: str, chosen: list[Candidate], hits: list[Hit], notes: list[str], lead: str = "") -> Answer:

@@ -55,9 +55,6 @@ class IndexStore:
     def model_id(self) -> str:
         return self.manifest.get("model_id", "")
 
-    def chunks_of(self, doc_id: str) -> list[int]:
-        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
-
     def vectors(self) -> np.ndarray:
         n = self.dense.ntotal
         if n == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +99,6 @@ def _parse(f: dataclasses.Field, raw: str) -> Any:
     return raw
 
 
-def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(Settings)]
-
-
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     """``["dense_weight=0", "use_terms=false"]`` → typed overrides, as the env vars would give."""
     fields = {f.name: f for f in dataclasses.fields(Settings)}
@@ -116,4 +112,4 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Settings", "PROJECT_ROOT", "ENV_PREFIX", "field_names", "field"]
+__all__ = ["Settings", "PROJECT_ROOT", "ENV_PREFIX", "parse_assignments"]
