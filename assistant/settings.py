@@ -11,6 +11,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "ASSISTANT_"
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,14 @@ class Settings:
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
     embed_batch_size: int = 32
+    # embedding backend and the shared vector cache (see assistant/embedding/):
+    # "onnx-int8" = ONNX Runtime with int8 weights (default; no torch at run time), "onnx" = ONNX
+    # Runtime fp32, "torch" = sentence-transformers. The ONNX files are exported from model_dir into
+    # onnx_model_dir at set-up (`python -m assistant model`). The cache keeps passage vectors by
+    # (model, text hash) for every index on the machine.
+    embed_backend: str = "onnx-int8"
+    onnx_model_dir: Path = PROJECT_ROOT / "models" / "multilingual-e5-small-onnx"
+    cache_dir: Path = _USER_CACHE / "case-assistant"
     # chunking
     chunk_max_chars: int = 220
     chunk_overlap_sentences: int = 1

@@ -22,7 +22,7 @@ CACHE = PROJECT_ROOT / ".cache"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from assistant.model import Embedder
+    from assistant.embedding import Embedder
 
     return Embedder(Settings.from_env())
 

@@ -1,0 +1,63 @@
+"""The ONNX Runtime backend: the default at run time.
+
+Needs only onnxruntime, tokenizers and numpy — no torch, transformers or sentence-transformers —
+which is what lets a one-off ``ask`` start in a few seconds. The files it reads (``model.onnx``,
+``model_int8.onnx``, ``tokenizer.json``) are written at set-up by :mod:`.onnx_build`; the graph
+already contains mean pooling and L2 normalisation, so its output is the sentence embedding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .common import MAX_SEQ_LENGTH, ModelError, cpu_threads
+
+ONNX_FP32 = "onnx"
+ONNX_INT8 = "onnx-int8"
+ONNX_FILES = {ONNX_FP32: "model.onnx", ONNX_INT8: "model_int8.onnx"}
+TOKENIZER_FILE = "tokenizer.json"
+OUTPUT_NAME = "sentence_embedding"
+
+
+class OnnxBackend:
+    """Encodes already-prompted texts: tokenise (truncate to 512), pad to the batch's longest, run."""
+
+    def __init__(self, folder: Path, name: str, model_id: str) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.name, self.model_id = name, model_id
+        path = Path(folder) / ONNX_FILES[name]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = cpu_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.tokenizer = Tokenizer.from_file(str(Path(folder) / TOKENIZER_FILE))
+        except Exception as exc:  # noqa: BLE001 - a damaged file: say what to do
+            raise ModelError(
+                f"无法加载 ONNX 嵌入模型 {path}：{exc}。请运行 `python -m assistant model` 重新生成。"
+            ) from exc
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+        pad = self.tokenizer.token_to_id("<pad>")
+        self.pad_id = 1 if pad is None else int(pad)
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def token_ids(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text).ids)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (vectors,) = self.session.run([OUTPUT_NAME], {name: feeds[name] for name in self.input_names})
+        return np.asarray(vectors, dtype=np.float32)
