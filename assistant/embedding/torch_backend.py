@@ -86,7 +86,8 @@ class TorchBackend:
         self.model_id = torch_model_id(settings, location)
 
     def token_ids(self, text: str) -> list[int]:
-        return list(self.model.tokenizer(text)["input_ids"])
+        """The ids the model sees: truncated at its maximum sequence length, as encode() does."""
+        return list(self.model.tokenizer(text, truncation=True, max_length=self.model.max_seq_length)["input_ids"])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
