@@ -32,6 +32,7 @@ from .terms import Term, build_glossary
 from .tokens import add_terms, bm25_tokens
 
 INDEX_FORMAT = 1
+EMBED_BATCH = 256  # texts per embedding call and per cache transaction
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 
@@ -126,9 +127,10 @@ def build_store(
             vectors.append(None if row is None else old_vectors[row])
             chunks.append(c)
 
+    n_embedded = 0
     if to_embed:
-        texts = [chunks[i].search_text for i in to_embed]
-        new_vectors = _embed_in_batches(embedder, texts, progress, on_progress)
+        new_vectors, n_embedded = _embed_new(embedder, [chunks[i].search_text for i in to_embed], progress,
+                                             on_progress)
         for row, vec in zip(to_embed, new_vectors):
             vectors[row] = vec
     matrix = (
@@ -152,27 +154,40 @@ def build_store(
         "chunking": config,
         "documents": {d.doc_id: {"title": d.title, "source": d.source, "date": d.date} for d in documents},
         "n_chunks": len(chunks),
-        "n_embedded": len(to_embed),
+        "n_embedded": n_embedded,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     return IndexStore(manifest, {d.doc_id: d for d in documents}, chunks, dense, bm25, glossary, doc_freq)
 
 
-def _embed_in_batches(
+def _embed_new(
     embedder: PassageEmbedder, texts: list[str], progress: bool, on_progress: Callable[[int, int], None] | None
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts`` and how many were newly embedded. Texts the shared cache already holds
+    for this model are taken from it; the rest are embedded once each, shortest first (padding is
+    what costs on a CPU), and every batch is stored in the cache as soon as it is done, so a killed
+    build loses at most one batch of work."""
     from tqdm import tqdm
 
-    batch = 256
-    parts = []
-    bar = tqdm(total=len(texts), desc="向量化 / embedding", unit="块", disable=not progress)
-    for i in range(0, len(texts), batch):
-        parts.append(embedder.embed_passages(texts[i : i + batch]))
-        bar.update(min(batch, len(texts) - i))
+    cache = getattr(embedder, "cache", None)
+    space = getattr(embedder, "passage_space", embedder.model_id)
+    unique = list(dict.fromkeys(texts))
+    found = cache.get(space, unique) if cache is not None else {}
+    vectors = {unique[i]: v for i, v in found.items()}
+    missing = sorted((t for t in unique if t not in vectors), key=len)
+    bar = tqdm(total=len(missing), desc="向量化 / embedding", unit="块", disable=not progress or not missing)
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start : start + EMBED_BATCH]
+        batch_vectors = embedder.embed_passages(batch)
+        if cache is not None:
+            cache.put(space, batch, batch_vectors)
+        vectors.update(zip(batch, batch_vectors))
+        bar.update(len(batch))
         if on_progress:
-            on_progress(min(i + batch, len(texts)), len(texts))
+            on_progress(start + len(batch), len(missing))
     bar.close()
-    return np.vstack(parts).astype("float32")
+    matrix = np.vstack([vectors[t] for t in texts]) if texts else np.zeros((0, embedder.dim))
+    return matrix.astype("float32"), len(missing)
 
 
 def _build_bm25(corpus_tokens: list[list[str]]) -> bm25s.BM25 | None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant import index as index_mod
+from assistant.embedding import VectorCache
 from assistant.index import IndexUnavailable, current_store_path, load_store
 from assistant.pipeline import Assistant
 from assistant.schema import Document, content_hash
@@ -47,8 +48,9 @@ def test_build_and_load_round_trip(tmp_settings, embedder):
         assert store.documents[c.doc_id].text[c.start : c.end] == c.text
 
 
-def test_adding_a_document_embeds_only_the_new_text(tmp_settings, embedder):
-    a = Assistant.open(tmp_settings, embedder=embedder)
+def test_adding_a_document_embeds_only_the_new_text(tmp_settings, embedder, tmp_path):
+    # a fresh shared cache: the user's may already hold NEW_TEXT from an earlier run
+    a = Assistant.open(tmp_settings, embedder=embedder.with_cache(VectorCache(tmp_path / "cache")))
     before = len(a.store.chunks)
     report = a.add_documents([_new_doc()])
     new_chunks = len(a.store.chunks) - before
