@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
 
-.PHONY: install model index run test test-fast eval browser-deps clean
+.PHONY: install model index run test test-fast eval bench browser-deps clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,6 +41,10 @@ test-fast: install
 eval: index
 	$(BIN)/python -m assistant --index .cache/index-news build --corpus corpus --corpus ../shared/corpus-news/rural-news.jsonl
 	$(BIN)/python -m assistant --index .cache/index-news eval tests/questions_public.jsonl -v
+
+# embedding and cold-start figures in one table (≤ 15 minutes on 2 cores; see assistant/bench.py)
+bench: model
+	$(BIN)/python -m assistant bench
 
 clean:
 	rm -rf index .cache test-artifacts

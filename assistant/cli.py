@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant {model,build,search,ask,eval,serve}``."""
+"""Command line: ``python -m assistant {model,build,search,ask,eval,quality,bench,serve}``."""
 
 from __future__ import annotations
 
@@ -207,6 +207,14 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_table, run_bench
+
+    figures = run_bench(_settings(args))
+    print(json.dumps(figures, ensure_ascii=False) if args.json else format_table(figures))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import launch
 
@@ -256,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("quality", help="质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
     s.add_argument("--out", help="写入文件，如 docs/quality.md")
     s.set_defaults(func=cmd_quality)
+
+    s = sub.add_parser("bench", help="嵌入与冷启动基准 embedding / cold-start benchmark (≤ 15 分钟)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("serve", help="启动网页 start the web app")
     s.set_defaults(func=cmd_serve)
