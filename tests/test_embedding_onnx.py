@@ -88,3 +88,17 @@ def test_built_onnx_folder_records_its_source_and_parity():
     assert atomic.verify_folder(settings.onnx_model_dir)
     tokenizer = (settings.onnx_model_dir / "tokenizer.json").read_bytes()
     assert tokenizer == (settings.model_dir / "tokenizer.json").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_damaged_onnx_file_says_what_to_do(tmp_path):
+    from assistant.embedding import ModelError
+    from assistant.embedding.onnx_backend import OnnxBackend
+
+    settings = Settings()
+    onnx_build.ensure_onnx(settings, progress=False)
+    (tmp_path / "tokenizer.json").write_bytes((settings.onnx_model_dir / "tokenizer.json").read_bytes())
+    (tmp_path / "model_int8.onnx").write_bytes(b"not a graph")
+    backend = OnnxBackend(tmp_path, "onnx-int8", "test", dim=384)  # the session loads in the background …
+    with pytest.raises(ModelError, match="^无法加载 ONNX 嵌入模型.*python -m assistant model"):
+        backend.encode(["passage: 江口县"])  # … and its failure surfaces, in Chinese, at first use

@@ -95,6 +95,7 @@ def build_onnx(model_dir: Path, onnx_dir: Path, progress: bool = True) -> Path:
         write_manifest(
             staging, source=str(model_dir), source_sha256=source.get("source_sha256", "unknown"),
             model_builder=source.get("builder"), onnx_builder=ONNX_BUILDER_VERSION, opset=OPSET,
+            dim=int(config["hidden_size"]),
             versions=_versions(), parity_min_cosine=parity,
         )
     say(progress, f"ONNX 模型已就绪 / ONNX model ready ({time.monotonic() - started:.0f}s): {onnx_dir}")
