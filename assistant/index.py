@@ -3,7 +3,12 @@
 On disk ``index_dir/CURRENT`` names the live store folder. A build writes a new folder beside it
 and only then swaps CURRENT with an atomic rename, so a failed or killed build leaves the previous
 index loadable. Work is incremental by content hash: a document whose hash, chunker and model are
-unchanged keeps its chunks and vectors."""
+unchanged keeps its chunks and vectors, and a chunk any index on the machine embedded before takes its
+vector from the shared cache (assistant.embedding.cache).
+
+Opening does no work that a build can do: chunks are memory-mapped columns read on demand
+(assistant.chunk_table) and the FAISS file is memory-mapped, so the cost of opening barely grows
+with the index."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -25,13 +30,14 @@ import bm25s
 import faiss
 import numpy as np
 
+from .chunk_table import ChunkTable, write_chunks
 from .chunking import CHUNKER_VERSION, chunk_document
 from .normalize import NORMALIZER_VERSION
 from .schema import Chunk, Document
 from .terms import Term, build_glossary
 from .tokens import add_terms, bm25_tokens
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: chunks as memory-mapped columns (chunk_table), not chunks.jsonl
 EMBED_BATCH = 256  # texts per embedding call and per cache transaction
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
@@ -45,7 +51,7 @@ class IndexUnavailable(RuntimeError):
 class IndexStore:
     manifest: dict
     documents: dict[str, Document]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # a list while building; a ChunkTable (mapped from disk) once loaded
     dense: faiss.Index
     bm25: bm25s.BM25 | None
     glossary: dict[str, Term] = field(default_factory=dict)
@@ -223,9 +229,7 @@ def save_store(store: IndexStore, index_dir: Path) -> Path:
         with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
             for d in store.documents.values():
                 fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for c in store.chunks:
-                fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        write_chunks(tmp, store.chunks)
         faiss.write_index(store.dense, str(tmp / "dense.faiss"))
         if store.bm25 is not None:
             store.bm25.save(str(tmp / "bm25"))
@@ -293,11 +297,8 @@ def load_store(index_dir: Path) -> IndexStore:
             for line in fh:
                 d = Document(**json.loads(line))
                 documents[d.doc_id] = d
-        chunks = []
-        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                chunks.append(Chunk(**json.loads(line)))
-        dense = faiss.read_index(str(path / "dense.faiss"))
+        chunks = ChunkTable(path, documents)
+        dense = faiss.read_index(str(path / "dense.faiss"), faiss.IO_FLAG_MMAP)
         bm25 = bm25s.BM25.load(str(path / "bm25")) if (path / "bm25").exists() else None
         glossary_list = json.loads((path / "glossary.json").read_text(encoding="utf-8"))
         glossary = {t["term"]: Term.from_dict(t) for t in glossary_list}

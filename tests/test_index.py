@@ -136,3 +136,22 @@ def test_index_copies_keep_working_after_move(tmp_settings, embedder, tmp_path):
     moved = tmp_path / "moved"
     shutil.copytree(tmp_settings.index_dir, moved)
     assert load_store(moved).chunks
+
+
+def test_loaded_chunks_are_the_built_ones(tmp_settings, embedder):
+    a = Assistant.open(tmp_settings, embedder=embedder)
+    built = list(a.store.chunks)
+    loaded = load_store(tmp_settings.index_dir).chunks
+    assert len(loaded) == len(built) and list(loaded) == built
+    assert loaded[-1] == built[-1] and loaded[2:5] == built[2:5]
+    with pytest.raises(IndexError):
+        loaded[len(built)]
+
+
+def test_a_truncated_chunk_column_is_reported(tmp_settings, embedder):
+    Assistant.open(tmp_settings, embedder=embedder)
+    path = current_store_path(tmp_settings.index_dir)
+    blob = path / "chunk_search_text.bin"
+    blob.write_bytes(blob.read_bytes()[:-10])
+    with pytest.raises(IndexUnavailable, match="索引已损坏"):
+        load_store(tmp_settings.index_dir)
