@@ -29,7 +29,7 @@ from .common import PASSAGE_PROMPT, ModelError, say
 from .folder import BUILDER_VERSION, PROBES, ensure_model
 from .onnx_backend import ONNX_FILES, ONNX_FP32, ONNX_INT8, OUTPUT_NAME, TOKENIZER_FILE, OnnxBackend
 
-ONNX_BUILDER_VERSION = 1  # bump when the export or quantisation changes, so existing exports are redone
+ONNX_BUILDER_VERSION = 2  # 2: records dim; bump when the export or quantisation changes, so existing exports are redone
 OPSET = 17
 # lowest cosine to the torch model on the probe texts (measured: fp32 0.99999, int8 ≥ 0.994)
 MIN_COSINE = {ONNX_FP32: 0.999, ONNX_INT8: 0.98}
