@@ -82,11 +82,13 @@ def measure_throughput(settings, embedders: dict, n_build_docs: int, work: Path)
         runs["build"].append(time.perf_counter() - t)
         assert report.n_embedded == len(texts), (report.n_embedded, len(texts))
     rates = {k: _best_rate(len(texts), v) for k, v in runs.items()}
+    medians = {k: len(texts) / statistics.median(v) for k, v in runs.items()}
     return {
         "n_docs": len(docs), "n_texts": len(texts),
         "encoder_per_s": round(rates["default"], 1), "torch_encoder_per_s": round(rates["torch"], 1),
         "build_per_s": round(rates["build"], 1),
         "build_vs_encoder": round(rates["build"] / rates["default"], 3),
+        "build_vs_encoder_median": round(medians["build"] / medians["default"], 3),
         "backend_speedup": round(rates["default"] / rates["torch"], 2),
     }
 
@@ -261,7 +263,8 @@ def format_table(f: dict) -> str:
         (f"编码器 encoder {backend}, 块/s", f"{f['encoder_per_s']:.1f}", ""),
         ("编码器 encoder torch, 块/s", f"{f['torch_encoder_per_s']:.1f}", ""),
         (f"建索引 build ({f['n_docs']} 篇, {f['n_texts']} 块), 块/s", f"{f['build_per_s']:.1f}", ""),
-        ("build ÷ encoder", f"{100 * f['build_vs_encoder']:.0f}%", "≥ 85%"),
+        ("build ÷ encoder (fastest runs; medians)",
+         f"{100 * f['build_vs_encoder']:.0f}% ({100 * f.get('build_vs_encoder_median', 0):.0f}%)", "≥ 85%"),
         (f"{backend} ÷ torch", f"{f['backend_speedup']:.2f}×", "≥ 2×"),
         (f"seed evidence@3, torch / {backend} ({q['n_questions']['seed']} 题)", both("seed", "evidence@3"), ""),
         (f"seed MRR×100, torch / {backend}", both("seed", "mrr"), ""),

