@@ -131,25 +131,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def answer_record(assistant, record: dict) -> dict:
-    """One ``ask --jsonl`` output object for one input record (``question`` or ``turns``)."""
-    from .conversation import Conversation
-    from .pipeline import QuestionError
-
-    turns = record.get("turns") or [record.get("question", "")]
-    conversation = Conversation()
-    answer = None
-    try:
-        for turn in turns:
-            answer = assistant.ask(turn, conversation)
-    except QuestionError as exc:
-        return {"id": record.get("id"), "answer": "", "refused": True, "error": str(exc), "citations": [],
-                "retrieved": [], "mode": "extractive"}
-    out = answer.to_dict()
-    return {"id": record.get("id"), **out}
-
-
 def _ask_jsonl(assistant, path: str) -> int:
+    from .batch import answer_record
+
     stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
     status = 0
     with stream:
@@ -175,11 +159,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .settings import parse_assignments
 
     base = _open(args)
-    questions = load_questions(Path(args.file))
+    path = Path(args.file) if args.file else base.settings.questions_dir / "seed-public.jsonl"
+    questions = load_questions(path)
+    per_question = _fold_assistants(base, path, questions) if args.cv else {}
+    from .batch import answer_record
 
     def run(assistant):
-        return evaluate(questions, lambda q: answer_record(assistant, q), k=args.k,
-                        max_chars=assistant.settings.max_answer_chars)
+        def ask(q: dict) -> dict:
+            return answer_record(per_question.get(q.get("id"), assistant), q)
+        return evaluate(questions, ask, k=args.k, max_chars=assistant.settings.max_answer_chars)
 
     def variant(pairs: list[str]):
         return base.with_settings(**parse_assignments(pairs))  # both sides share the index and the LLM
@@ -200,21 +188,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_quality(args: argparse.Namespace) -> int:
-    from .evaluation import load_questions
-    from .quality_report import QuestionSet, build_report
+def _fold_assistants(base, path: Path, questions: list[dict]) -> dict:
+    """``eval --cv``: each training question answered by a model that never saw its fold."""
+    from .train import cached_rows, fold_models, training_assistant
 
-    assistant = _open(args)
-    tests = Path(__file__).resolve().parent.parent / "tests"
-    sets = [QuestionSet(name, tests / f"questions_{name}.jsonl", load_questions(tests / f"questions_{name}.jsonl"))
-            for name in ("public", "dev", "heldout")]
-    text = build_report(assistant, sets)
+    settings = base.settings
+    rows = cached_rows(settings, training_assistant(settings, progress=False), lambda m: print(m, file=sys.stderr))
+    models = fold_models(settings, rows)
+    variants: dict[int, object] = {}
+    out = {}
+    for q in questions:
+        model = models.get(f"{path.stem}:{q.get('id')}")
+        if model is not None:
+            out[q.get("id")] = variants.setdefault(id(model), base.with_settings(answer_model=model))
+    print(f"交叉验证 / cross-validated: {len(out)}/{len(questions)} 个问题由未见过其所在折的模型回答", file=sys.stderr)
+    return out
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from .quality_report import build_report, write
+
+    settings = _settings(args)
+    say = (lambda m: print(m, file=sys.stderr))
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"已写入 / written: {args.out}")
+        print(f"已写入 / written: {write(settings, Path(args.out), say)}")
     else:
-        print(text)
+        print(build_report(settings, say))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import report, run
+
+    settings = _settings(args)
+    png = Path(args.plot) if args.plot else None
+    model = run(settings, say=lambda message: print(message, file=sys.stderr), reliability_png=png)
+    print(report(model))
+    print(f"已写入 / written: {settings.answer_model}")
     return 0
 
 
@@ -281,11 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ask)
 
     s = command("eval", "评测问题文件 evaluate a question file")
-    s.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "questions_public.jsonl"))
+    s.add_argument("file", nargs="?", default=None,
+                   help="问题文件（默认 data/questions/seed-public.jsonl）")
     s.add_argument("--k", type=int, default=3)
     s.add_argument("--json", action="store_true")
     s.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")
     s.add_argument("--no-llm", action="store_true")
+    s.add_argument("--cv", action="store_true",
+                   help="训练集中的问题由未见过其所在折的模型回答（交叉验证）cross-validated answers for training questions")
     s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="评测时改用的设置，如 dense_weight=0、use_terms=false（可重复）")
     s.add_argument("--against", action="append", metavar="NAME=VALUE",
@@ -295,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = command("quality", "质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
     s.add_argument("--out", help="写入文件，如 docs/quality.md")
     s.set_defaults(func=cmd_quality)
+
+    s = command("train", "训练答案模型：交叉验证、校准拒答阈值 train the answer model (assistant/answer_model.json)")
+    s.add_argument("--plot", default="docs/reliability.png", help="可靠性图输出路径 (PNG)")
+    s.set_defaults(func=cmd_train)
 
     s = command("settings", "显示生效的设置及其来源 show the effective settings")
     s.add_argument("--json", action="store_true")

@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, chunk_document
-from .normalize import NORMALIZER_VERSION
+from .normalize import NORMALIZER_VERSION, mask_config
 from .schema import Chunk, Document
 from .terms import Term, build_glossary
 from .tokens import add_terms, bm25_tokens
@@ -75,6 +75,7 @@ def chunker_config(max_chars: int, overlap: int) -> dict:
     return {
         "chunker": CHUNKER_VERSION,
         "normalizer": NORMALIZER_VERSION,
+        "masks": mask_config(),
         "max_chars": max_chars,
         "overlap": overlap,
     }

@@ -20,6 +20,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_ROOT.parent / "shared"  # read-only data beside the project (question sets, news corpora)
 ENV_PREFIX = "ASSISTANT_"
 PathList = Annotated[tuple[Path, ...], NoDecode]
 TextList = Annotated[tuple[str, ...], NoDecode]
@@ -76,8 +77,21 @@ class Settings(BaseSettings):
     max_question_chars: int = 500
     sentences_from_hits: int = 6  # candidate sentences come from this many top passages
     max_answer_sentences: int = 3
-    refusal_min_coverage: float = 0.55  # the best sentence's context covers this share of the question
-    refusal_min_focus_coverage: float = 0.34  # … and the sentence itself this share
+    answer_model: Path = PROJECT_ROOT / "assistant" / "answer_model.json"  # written by `python -m assistant train`
+    refusal_threshold: float = -1.0  # < 0: the threshold calibrated with the answer model (see docs/quality.md)
+
+    # ---------------------------------------------------------------- training and evaluating the answer model
+    questions_dir: Path = PROJECT_ROOT / "data" / "questions"
+    train_corpus: PathList = (PROJECT_ROOT / "corpus", SHARED_DIR / "corpus-news" / "news-qa-corpus.jsonl")
+    train_index_dir: Path = PROJECT_ROOT / ".cache" / "index-train"
+    train_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in (
+        "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "news-a.jsonl")) + (
+        SHARED_DIR / "eval" / "news-questions.jsonl",)
+    heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in ("seed-b.jsonl", "news-b.jsonl"))
+    non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
+    train_folds: int = 5
+    train_max_in_corpus_refused: float = 0.04  # the refusal threshold keeps in-corpus refusals within this (CV)
+    train_regularization: float = 1.0  # LogisticRegression's C
 
     # ---------------------------------------------------------------- optional LLM (OpenAI-compatible)
     llm_base_url: str = ""

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from assistant.cli import answer_record
+from assistant.batch import answer_record
 from assistant.settings import PROJECT_ROOT
 
 from .conftest import CORPUS

@@ -250,7 +250,7 @@ def test_invented_numbers_never_reach_the_output(server, documents, public_quest
 @pytest.mark.parametrize("model", list(FAILURE_NOTES))
 def test_service_failures_fall_back_to_the_extractive_answer(server, documents, news_assistant,
                                                              public_questions, model):
-    from assistant.cli import answer_record
+    from assistant.batch import answer_record
 
     questions = [q for q in public_questions if q["id"] in FAILURE_IDS]
     assert len(questions) == len(FAILURE_IDS)

@@ -11,8 +11,15 @@ import pytest
 from assistant.answer import AnswerConfig
 from assistant.llm import LLMConfig, VerifyConfig
 from assistant.retrieval import RetrievalConfig
-from assistant.settings import (Settings, SettingsError, defaults, parse_assignments, section, settings_sources,
-                                unknown_env_vars)
+from assistant.settings import (
+    Settings,
+    SettingsError,
+    defaults,
+    parse_assignments,
+    section,
+    settings_sources,
+    unknown_env_vars,
+)
 
 COMPONENT_CONFIGS = [RetrievalConfig, AnswerConfig, LLMConfig, VerifyConfig]
 
