@@ -28,7 +28,7 @@ class Settings:
     # reading files: OCR of images and of PDF pages without a text layer (rapidocr-onnxruntime, offline,
     # at build/upload time only, never when a question is asked); ASSISTANT_OCR=0 turns it off
     ocr: bool = True
-    ocr_min_confidence: float = 0.8  # OCR lines scored below this are kept but marked as uncertain
+    ocr_min_confidence: float = 0.9  # OCR lines scored below this are kept but marked as uncertain
     ocr_dpi: int = 200  # resolution at which a scanned PDF page is rendered for OCR
     # chunking
     chunk_max_chars: int = 220

@@ -18,7 +18,10 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-GUTTER = 1.5  # a horizontal gap this wide (× text height) separates columns or table cells
+COLUMN_GAP = 1.2  # a gap this wide (× text height), free down several rows, separates two columns
+COLUMN_ROWS = 3  # … with text on both sides in at least this many rows
+CELL_GAP = 2.5  # a gap this wide inside a row separates cells (a tab); narrower ones are spaces, as a
+# full-width “ or 、 leaves about a character and a half of white beside it
 INDENT = 0.8  # a line starting this far right of its column's margin starts a paragraph
 SHORT = 1.5  # a line ending this far left of its column's right edge ends a paragraph
 PARAGRAPH_GAP = 1.0  # a vertical gap this large between two lines ends a paragraph
@@ -91,10 +94,10 @@ def _rows(pieces: list[Piece], h: float) -> list[list[Piece]]:
 
 
 def _segments(row: list[Piece], h: float) -> list[tuple[float, float]]:
-    """The row's occupied x-intervals, pieces closer than a gutter merged."""
+    """The row's occupied x-intervals, pieces closer than a column gap merged."""
     spans: list[list[float]] = []
     for p in row:
-        if spans and p.x0 - spans[-1][1] < GUTTER * h:
+        if spans and p.x0 - spans[-1][1] < COLUMN_GAP * h:
             spans[-1][1] = max(spans[-1][1], p.x1)
         else:
             spans.append([p.x0, p.x1])
@@ -116,7 +119,7 @@ def _shrink(gutter: tuple[float, float], segments: list[tuple[float, float]], h:
             if b < hi:
                 nxt.append((b, hi))
         free = nxt
-    free = [g for g in free if g[1] - g[0] >= GUTTER * h]
+    free = [g for g in free if g[1] - g[0] >= COLUMN_GAP * h]
     return max(free, key=lambda g: g[1] - g[0]) if free else None
 
 
@@ -167,7 +170,7 @@ def _lines(rows: list[list[Piece]], h: float) -> list[_Line]:
             gutters = [g for g in shrunk if g is not None]
             n_multi += any(_both_sides(row_segs, g) for g in gutters)
             j += 1
-        if gutters and n_multi >= 2:
+        if gutters and n_multi >= COLUMN_ROWS:
             columns = _columns(rows[i:j], gutters)
             if _text_columns(columns, h):
                 band += 1
@@ -191,7 +194,14 @@ def _joiner(left: str, right: str) -> str:
     return " " if _LATIN_END.search(left) and _LATIN_START.search(right) else ""
 
 
+def _cells(line: _Line, h: float) -> bool:
+    """Whether the line is a row of cells (pieces a gutter apart): a table row or form line."""
+    return any(b.x0 - a.x1 >= CELL_GAP * h for a, b in zip(line.pieces, line.pieces[1:]))
+
+
 def _paragraph_break(prev: _Line, line: _Line, margins: dict, h: float) -> bool:
+    if _cells(prev, h) or _cells(line, h):
+        return True
     left, _ = margins[line.flow]
     _, right = margins[prev.flow]
     if line.x0 - left > INDENT * h or right - prev.x1 > SHORT * h:
@@ -202,6 +212,21 @@ def _paragraph_break(prev: _Line, line: _Line, margins: dict, h: float) -> bool:
     return prev.flow[0] != line.flow[0]
 
 
+def _margins(lines: list[_Line]) -> dict[tuple[int, int], tuple[float, float]]:
+    """Each flow's left margin (its leftmost line) and right edge (where most full lines end: a line
+    closing on punctuation that typesetting let hang past the edge must not make the rest look short)."""
+    starts: dict[tuple[int, int], list[float]] = {}
+    ends: dict[tuple[int, int], list[float]] = {}
+    for line in lines:
+        starts.setdefault(line.flow, []).append(line.x0)
+        ends.setdefault(line.flow, []).append(line.x1)
+    out = {}
+    for flow, xs in ends.items():
+        xs = sorted(xs)
+        out[flow] = (min(starts[flow]), xs[(3 * (len(xs) - 1)) // 4])
+    return out
+
+
 def lay_out(pieces: list[Piece], min_confidence: float = 0.0) -> LaidOut:
     """The text of ``pieces`` in reading order; spans of pieces scored below ``min_confidence``."""
     pieces = [p for p in pieces if p.text.strip()]
@@ -209,10 +234,7 @@ def lay_out(pieces: list[Piece], min_confidence: float = 0.0) -> LaidOut:
         return LaidOut("")
     h = statistics.median(p.y1 - p.y0 for p in pieces) or 1.0
     lines = _lines(_rows(pieces, h), h)
-    margins: dict[tuple[int, int], tuple[float, float]] = {}
-    for line in lines:
-        lo, hi = margins.get(line.flow, (line.x0, line.x1))
-        margins[line.flow] = (min(lo, line.x0), max(hi, line.x1))
+    margins = _margins(lines)
 
     out: list[str] = []
     low: list[tuple[int, int]] = []
@@ -235,7 +257,7 @@ def lay_out(pieces: list[Piece], min_confidence: float = 0.0) -> LaidOut:
             text = p.text.strip()
             if last is not None:
                 gap = p.x0 - last.x1
-                add("\t" if gap >= GUTTER * h else " " if gap >= 0.5 * h else _joiner(out[-1], text), 1.0)
+                add("\t" if gap >= CELL_GAP * h else " " if gap >= 0.5 * h else _joiner(out[-1], text), 1.0)
             add(text, p.score)
             last = p
         prev = line
