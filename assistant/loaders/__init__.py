@@ -144,7 +144,8 @@ def load_paths(paths: Iterable[Path], settings=None,
     file or bad JSON Lines line; one bad file never stops the rest. A file named twice is loaded
     once; a document id met again is loaded once when the text is the same and reported as an
     error (the later one skipped) when it is not. ``settings`` (default: from the environment)
-    says whether and how to OCR; ``on_page(file name, done, total)`` follows OCR page by page."""
+    says whether and how to OCR; ``on_page(file name, k, n)`` is called before OCR of the k-th of
+    a file's n scanned pages."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     options = ReadOptions.from_settings(settings, on_page)

@@ -17,7 +17,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".jsonl") + IMAGE_SUFFIXES
 SIDECAR_SUFFIX = ".meta.json"
 
-# (file name, pages done, pages in all): called after each page that needed OCR
+# (file name, k, n): called before the k-th of the n pages of a file that need OCR
 PageProgress = Callable[[str, int, int], None]
 
 

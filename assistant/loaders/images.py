@@ -44,9 +44,9 @@ def extract_image(data: bytes, path: Path, options: ReadOptions) -> Extracted:
     pages: list[PageText] = []
     with page_progress(options, path.name, len(frames)) as step:
         for n, frame in enumerate(frames, start=1):
+            step(n)
             result = recognise(frame, options.ocr_min_confidence)
             pages.append(PageText(result.text, ocr=True, low_confidence=result.low_confidence))
-            step(n)
     extracted = assemble(pages)
     if not extracted.text.strip():
         raise LoaderError(

@@ -109,8 +109,8 @@ def recognise(image, min_confidence: float) -> PageResult:
 
 @contextlib.contextmanager
 def page_progress(options: ReadOptions, name: str, total: int) -> Iterator[Callable[[int], None]]:
-    """``step(done)`` after each OCR'd page: to ``options.on_page`` when set, else a progress bar on
-    a terminal (none when output is not a terminal)."""
+    """``step(k)`` before the k-th page to OCR (1-based): to ``options.on_page`` when set, else a
+    progress bar on a terminal (none when output is not a terminal)."""
     bar = None
     if options.on_page is None:
         from tqdm import tqdm
@@ -118,16 +118,17 @@ def page_progress(options: ReadOptions, name: str, total: int) -> Iterator[Calla
         bar = tqdm(total=total, desc=f"文字识别 OCR {name}", unit="页", disable=None, leave=False)
     started = time.perf_counter()
 
-    def step(done: int) -> None:
+    def step(k: int) -> None:
         if options.on_page is not None:
-            options.on_page(name, done, total)
-        elif bar is not None:
+            options.on_page(name, k, total)
+        elif bar is not None and k > 1:
             bar.update(1)
 
     try:
         yield step
     finally:
         if bar is not None:
+            bar.update(total - bar.n)
             bar.close()
         if total:
             seconds = time.perf_counter() - started

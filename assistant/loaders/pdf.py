@@ -63,7 +63,8 @@ def _ocr_pages(data: bytes, path: Path, numbers: list[int], texts: list[str], op
     document = pdfium.PdfDocument(data)
     try:
         with page_progress(options, path.name, len(numbers)) as step:
-            for done, i in enumerate(numbers, start=1):
+            for k, i in enumerate(numbers, start=1):
+                step(k)
                 page = document[i]
                 try:
                     image = page.render(scale=options.ocr_dpi / 72).to_pil()
@@ -72,7 +73,6 @@ def _ocr_pages(data: bytes, path: Path, numbers: list[int], texts: list[str], op
                 result = recognise(image, options.ocr_min_confidence)
                 if _visible(result.text) > _visible(texts[i]):
                     found[i] = PageText(result.text, ocr=True, low_confidence=result.low_confidence)
-                step(done)
     finally:
         document.close()
     return found
