@@ -19,6 +19,7 @@ from .index import IndexStore
 from .normalize import normalize
 from .retrieval import Query, Retriever
 from .schema import Answer, Citation, Hit
+from .settings import defaults, section
 from .terms import Term
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
@@ -57,12 +58,12 @@ _ASKED_UNITS = [
 
 
 @dataclass(frozen=True)
-class AnswerConfig:
-    max_chars: int = 300
-    sentences_from_hits: int = 6
-    min_coverage: float = 0.55  # share of the question's content the best sentence's context covers
-    min_focus_coverage: float = 0.34  # share the quoted sentence itself covers
-    max_sentences: int = 3
+class AnswerConfig:  # defaults and meanings: the answering block of Settings
+    max_answer_chars: int
+    sentences_from_hits: int
+    refusal_min_coverage: float
+    refusal_min_focus_coverage: float
+    max_answer_sentences: int
 
 
 @dataclass
@@ -157,7 +158,7 @@ class Composer:
     def __init__(self, store: IndexStore, retriever: Retriever, config: AnswerConfig | None = None) -> None:
         self.store = store
         self.retriever = retriever
-        self.config = config or AnswerConfig()
+        self.config = config or section(AnswerConfig, defaults())
         self._norm_cache: dict[str, str] = {}
 
     def _normalized(self, doc_id: str, text: str) -> str:
@@ -232,7 +233,7 @@ class Composer:
 
     def _answers(self, best: Candidate, kind: str, focus: list[str]) -> bool:
         cfg = self.config
-        if best.context_coverage < cfg.min_coverage or best.coverage < cfg.min_focus_coverage:
+        if best.context_coverage < cfg.refusal_min_coverage or best.coverage < cfg.refusal_min_focus_coverage:
             return False
         if kind in ("when", "how_many") and not best.kind_ok:
             return False
@@ -246,14 +247,14 @@ class Composer:
         covered = {w for w in query.words if w in best.normalized}
         total = len(best.text)
         for c in candidates[1:]:
-            if len(chosen) >= self.config.max_sentences:
+            if len(chosen) >= self.config.max_answer_sentences:
                 break
             new = {w for w in query.words if w in c.normalized} - covered
             same_place = c.doc_id == best.doc_id and abs(c.start - best.end) < NEIGHBOURHOOD
             near_tie = c.score >= best.score - TIE_MARGIN
-            if not (new or near_tie) or not same_place or c.coverage < self.config.min_focus_coverage:
+            if not (new or near_tie) or not same_place or c.coverage < self.config.refusal_min_focus_coverage:
                 continue
-            if total + len(c.text) > self.config.max_chars:
+            if total + len(c.text) > self.config.max_answer_chars:
                 continue
             chosen.append(c)
             covered |= new
@@ -311,7 +312,7 @@ class Composer:
     def _render(self, question: str, chosen: list[Candidate], hits: list[Hit], notes: list[str], lead: str = "") -> Answer:
         citations: list[Citation] = []
         pieces: list[str] = []
-        budget = self.config.max_chars - len(lead)
+        budget = self.config.max_answer_chars - len(lead)
         for c in chosen:
             text = c.text
             if len(text) > budget - 4:

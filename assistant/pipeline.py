@@ -18,7 +18,7 @@ from .index import (IndexStore, IndexUnavailable, build_store, chunker_config, i
 from .loaders import LoaderError, load_paths
 from .retrieval import RetrievalConfig, Retriever
 from .schema import Answer, Document, Hit
-from .settings import Settings
+from .settings import Settings, section
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,8 @@ class Assistant:
 
     def _set_store(self, store: IndexStore) -> None:
         s = self.settings
-        retriever = Retriever(store, self.embedder, RetrievalConfig(
-            dense_candidates=s.dense_candidates, bm25_candidates=s.bm25_candidates, rrf_k=s.rrf_k,
-            dense_weight=s.dense_weight, bm25_weight=s.bm25_weight, coverage_weight=s.coverage_weight,
-            term_weight=s.term_weight, use_terms=s.use_terms,
-        ))
-        composer = Composer(store, retriever, AnswerConfig(
-            max_chars=s.max_answer_chars, min_coverage=s.refusal_min_coverage,
-            min_focus_coverage=s.refusal_min_focus_coverage))
+        retriever = Retriever(store, self.embedder, section(RetrievalConfig, s))
+        composer = Composer(store, retriever, section(AnswerConfig, s))
         self._snapshot = Snapshot(store, retriever, composer)
 
     @property

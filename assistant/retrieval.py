@@ -15,20 +15,21 @@ import numpy as np
 from .index import IndexStore
 from .normalize import normalize
 from .schema import Hit
+from .settings import defaults, section
 from .terms import terms_in
 from .tokens import STOPWORDS, content_words
 
 
 @dataclass(frozen=True)
-class RetrievalConfig:
-    dense_candidates: int = 50
-    bm25_candidates: int = 50
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    coverage_weight: float = 0.03  # RRF scores live around 1/60; coverage is 0..1
-    term_weight: float = 0.02  # a chunk that holds a domain term named in the question
-    use_terms: bool = True
+class RetrievalConfig:  # defaults and meanings: the retrieval block of Settings
+    dense_candidates: int
+    bm25_candidates: int
+    rrf_k: int
+    dense_weight: float
+    bm25_weight: float
+    coverage_weight: float
+    term_weight: float
+    use_terms: bool
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Retriever:
     def __init__(self, store: IndexStore, embedder, config: RetrievalConfig | None = None) -> None:
         self.store = store
         self.embedder = embedder
-        self.config = config or RetrievalConfig()
+        self.config = config or section(RetrievalConfig, defaults())
         self._n = max(1, len(store.chunks))
         self._term_forms = {normalize(t): v for t, v in store.glossary.items()}
 

@@ -5,6 +5,7 @@ Kept free of imports from the other loader modules so that each of them can impo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,22 +35,28 @@ class LoaderError(ValueError):
 
 
 @dataclass(frozen=True)
-class ReadOptions:
-    """How files are read; built from :class:`~assistant.settings.Settings` (the defaults live there)."""
+class OcrConfig:
+    """The settings that say whether and how to OCR (field names are Settings fields, filled by
+    :func:`assistant.settings.section`; the defaults live in Settings only)."""
 
     ocr: bool
     ocr_min_confidence: float
     ocr_dpi: int
+
+
+@dataclass(frozen=True)
+class ReadOptions(OcrConfig):
+    """How files are read: the OCR settings, and who hears of OCR progress page by page."""
+
     on_page: PageProgress | None = None
 
     @classmethod
     def from_settings(cls, settings=None, on_page: PageProgress | None = None) -> "ReadOptions":
-        if settings is None:
-            from ..settings import Settings
+        """From ``settings`` (default: the environment's, as ``ASSISTANT_OCR=0`` must work anywhere)."""
+        from ..settings import Settings, section
 
-            settings = Settings.from_env()
-        return cls(ocr=settings.ocr, ocr_min_confidence=settings.ocr_min_confidence, ocr_dpi=settings.ocr_dpi,
-                   on_page=on_page)
+        config = section(OcrConfig, settings if settings is not None else Settings.from_env())
+        return cls(**dataclasses.asdict(config), on_page=on_page)
 
 
 @dataclass(frozen=True)
