@@ -109,7 +109,7 @@ def test_a_changed_model_or_chunker_rebuilds(tmp_settings, embedder):
     assert other.store.model_id == "other-model"
     assert other.store.manifest["n_embedded"] == n  # everything re-embedded
 
-    resized = dataclasses.replace(tmp_settings, chunk_max_chars=300)
+    resized = tmp_settings.replace(chunk_max_chars=300)
     b = Assistant.open(resized, embedder=RenamedEmbedder(embedder, "other-model"))  # detects the new chunking
     assert b.store.manifest["chunking"]["max_chars"] == 300
     assert len(b.store.chunks) < n and all(len(c.text) <= 300 for c in b.store.chunks)
