@@ -100,7 +100,8 @@ def _render_answer(answer) -> str:
         lines.append("")
         lines.append("出处：")
         for c in answer.citations:
-            lines.append(f"[{c.n}] 《{c.title}》 第 {c.start}–{c.end} 字：{c.text}")
+            page = f"第 {c.page} 页，" if c.page else ""
+            lines.append(f"[{c.n}] 《{c.title}》 {page}第 {c.start}–{c.end} 字：{c.text}")
     if answer.refused and answer.related:
         lines.append("")
         lines.append("相关内容：")

@@ -31,7 +31,7 @@ from .schema import Chunk, Document
 from .terms import Term, build_glossary
 from .tokens import add_terms, bm25_tokens
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: documents carry author, url, pages and OCR marks; JSON Lines ids are kept
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 
@@ -115,7 +115,9 @@ def build_store(
     vectors: list[np.ndarray | None] = []
     to_embed: list[int] = []
     for doc in documents:
-        if same_chunker and doc.doc_id in old_chunks:
+        old_doc = previous.documents.get(doc.doc_id) if previous is not None else None
+        # a JSON Lines id may now hold another text: reuse chunks only for the very same text
+        if same_chunker and doc.doc_id in old_chunks and old_doc is not None and old_doc.text == doc.text:
             # metadata (title/date) may change without the text changing
             doc_chunks = [dataclasses.replace(c, title=doc.title, date=doc.date) for c in old_chunks[doc.doc_id]]
         else:

@@ -144,7 +144,7 @@ class Assistant:
     def build(self, paths: Iterable[Path] | None = None, rebuild: bool = False, progress: bool = False,
               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Index exactly the documents under ``paths`` (re-embedding only what changed)."""
-        documents, errors = load_paths(list(paths or self.settings.corpus))
+        documents, errors = load_paths(list(paths or self.settings.corpus), self.settings)
         return self._write(documents, [str(e) for e in errors], rebuild=rebuild, progress=progress,
                            on_progress=on_progress)
 
@@ -155,7 +155,7 @@ class Assistant:
             return self._write(current + documents, [], progress=progress, on_progress=on_progress)
 
     def add_files(self, paths: Iterable[Path], **kw) -> BuildReport:
-        documents, errors = load_paths(list(paths))
+        documents, errors = load_paths(list(paths), self.settings)
         if not documents and errors:
             raise LoaderError("；".join(str(e) for e in errors))
         report = self.add_documents(documents, **kw)
@@ -281,7 +281,7 @@ class Assistant:
                     answer = item
                 elif item:
                     yield item
-        answer = _with_question(answer, q, resolved)
+        answer = _with_question(answer, q, resolved).with_pages(snap.store.documents)
         if conversation is not None:
             conversation.add(q, resolved, answer)
         yield answer

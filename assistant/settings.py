@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     domain: str = "扶贫与乡村振兴案例资料"  # what the documents are about (LLM prompt, help text)
     example_questions: TextList = ()  # shown in the UI; empty = drawn from the corpus itself
 
+    # ---------------------------------------------------------------- reading files
+    # OCR of images and of PDF pages without a text layer (rapidocr-onnxruntime, offline), at
+    # build/upload time only, never when a question is asked; ASSISTANT_OCR=0 turns it off
+    ocr: bool = True
+    ocr_min_confidence: float = 0.9  # OCR lines scored below this are kept but marked as uncertain
+    ocr_dpi: int = 200  # resolution at which a scanned PDF page is rendered for OCR
+
     # ---------------------------------------------------------------- chunking
     chunk_max_chars: int = 220
     chunk_overlap_sentences: int = 1
