@@ -175,7 +175,7 @@ class Composer:
         header or footer line (or from the metadata it came with)."""
         wanted = docmeta.asked_field(query.normalized) or "author"
         doc = self.store.documents[hits[0].chunk.doc_id]
-        found = docmeta.find(docmeta.extract(doc.text, {"title": doc.title, **doc_metadata(doc)}), wanted)
+        found = docmeta.find(docmeta.extract(doc.text, doc_metadata(doc)), wanted)
         label = docmeta.LABELS.get(wanted, wanted)
         if found is None:
             return self._refuse(question, hits, f"资料《{doc.title}》没有注明{label}。")
@@ -247,9 +247,8 @@ class Composer:
 
 
 def doc_metadata(doc: Document) -> dict[str, str]:
-    """Metadata that came with the file (sidecar or JSONL fields), when the loader kept any."""
-    meta = getattr(doc, "meta", None) or {}
-    return {k: str(v) for k, v in meta.items() if isinstance(v, (str, int, float))}
+    """Metadata that came with the file (sidecar, JSON Lines fields or the web page's own)."""
+    return {k: v for k, v in {"title": doc.title, "author": doc.author, "date": doc.date}.items() if v}
 
 
 def _clip(text: str, limit: int) -> str:
