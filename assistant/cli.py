@@ -42,12 +42,7 @@ def _open(args: argparse.Namespace, progress: bool = True):
     from .pipeline import Assistant
 
     settings = _settings(args)
-    assistant = Assistant.open(settings, progress=progress)
-    if settings.llm_enabled and not getattr(args, "no_llm", False):
-        from .llm import make_llm
-
-        assistant.llm = make_llm(settings)
-    return assistant
+    return Assistant.open(settings, progress=progress, llm=None if getattr(args, "no_llm", False) else "auto")
 
 
 def _print_json(obj: Any) -> None:

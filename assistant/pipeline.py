@@ -36,6 +36,9 @@ from .settings import Settings, section
 log = logging.getLogger(__name__)
 
 
+_SAME = object()  # with_settings: keep the LLM as it is
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked as given (empty, too long)."""
 
@@ -66,7 +69,7 @@ class BuildReport:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder=None, load_answer_model: bool = True) -> None:
+    def __init__(self, settings: Settings, embedder=None, load_answer_model: bool = True, llm=None) -> None:
         self.settings = settings
         configure_masks(settings.mask_chars, settings.mask_fills)
         self._embedder = embedder
@@ -74,7 +77,7 @@ class Assistant:
         self._answer_model: AnswerModel | None = None
         self._write_lock = threading.RLock()
         self._snapshot: Snapshot | None = None
-        self.llm = None  # set by open() when an LLM is configured
+        self.llm = llm  # the optional LLM answerer (llm.LLMAnswerer), given at construction
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -87,9 +90,16 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False,
-             load_answer_model: bool = True) -> "Assistant":
-        """Load the index; build it from ``settings.corpus`` when missing, damaged or stale."""
-        assistant = cls(settings, embedder, load_answer_model=load_answer_model)
+             load_answer_model: bool = True, llm=None) -> "Assistant":
+        """Load the index; build it from ``settings.corpus`` when missing, damaged or stale. ``llm``
+        is an LLM answerer, or ``"auto"``: the one the settings configure (none when they do not)."""
+        if llm == "auto":
+            llm = None
+            if settings.llm_enabled:
+                from .llm import make_llm
+
+                llm = make_llm(settings)
+        assistant = cls(settings, embedder, load_answer_model=load_answer_model, llm=llm)
         try:
             store = load_store(settings.index_dir)
             if store.model_id != assistant.embedder.model_id:
@@ -106,14 +116,13 @@ class Assistant:
             assistant.build(settings.corpus, progress=progress)
         return assistant
 
-    def with_settings(self, answer_model: AnswerModel | None = None, **changes) -> "Assistant":
-        """The same index, embedder and LLM answering under other settings or another answer
-        model (for comparisons and cross-validated evaluation)."""
+    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> "Assistant":
+        """The same index and embedder answering under other settings, another answer model or
+        another LLM (``llm=None``: none) — for comparisons and cross-validated evaluation."""
         other = Assistant(self.settings.replace(**changes), embedder=self.embedder,
-                          load_answer_model=self._load_answer_model)
+                          load_answer_model=self._load_answer_model, llm=self.llm if llm is _SAME else llm)
         other._answer_model = answer_model or self._answer_model
         other._set_store(self.store)
-        other.llm = self.llm
         return other
 
     def _set_store(self, store: IndexStore) -> None:
