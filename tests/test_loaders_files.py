@@ -1,4 +1,4 @@
-"""Many files at once: sidecars, folders, the seed corpus, and upload sniffing (assistant.loaders)."""
+"""Many files at once: sidecars, folders, the seed corpus, and upload sniffing (assistant.loaders, assistant.loaders.sidecar)."""
 
 from __future__ import annotations
 

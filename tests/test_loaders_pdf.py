@@ -1,4 +1,4 @@
-"""PDF files: the text layer, pages, and what happens to pages without one (assistant.loaders.pdf)."""
+"""PDF files: the text layer, pages, and what happens to pages without one (assistant.loaders.pdf; pages are put together by assistant.loaders.pages)."""
 
 from __future__ import annotations
 
