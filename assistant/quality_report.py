@@ -99,7 +99,8 @@ def build_report(settings, say=print) -> str:
               "whose best sentence really held the answer. The threshold curve (cross-validated, all training sets):",
               "", "| threshold | correct | in-corpus refused | OOC refused |", "|---|---|---|---|"]
     probs = tr.out_of_fold(rows, k=settings.train_folds, c=settings.train_regularization)
-    answered = tr.questions_out_of_fold(rows, probs, k=settings.train_folds)
+    answered = tr.questions_out_of_fold(rows, probs, k=settings.train_folds, extra_ratio=model.extra_ratio,
+                                        follow_kinds=model.follow_kinds)
     for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, round(model.threshold, 2)):
         f = tr.figures(rows, probs, answered, t, model.extra_ratio, model.follow_kinds)
         lines.append(f"| {t:.2f} | {_pct(f['correct'])} | {_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")

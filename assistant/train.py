@@ -93,21 +93,24 @@ def fit_intents(settings: Settings, assistant) -> tuple[tuple[float, ...], float
 
 
 def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[AnswerModel, dict]:
-    """Sentence and question models fitted on ``rows``, the threshold and the extra-sentence ratio
-    chosen on their out-of-fold probabilities (returned too, with the cross-validated figures)."""
-    c, k = settings.train_regularization, settings.train_folds
+    """Sentence and question models fitted on ``rows``; how much an answer quotes (the extra
+    sentence ratio, the kinds that take the next sentence) and the refusal threshold chosen on their
+    out-of-fold probabilities. Returns the model and the cross-validated figures."""
+    c, k, max_chars = settings.train_regularization, settings.train_folds, settings.max_answer_chars
     probs = tr.out_of_fold(rows, k=k, c=c)
-    answered = tr.questions_out_of_fold(rows, probs, k=k)
-    target = settings.train_max_in_corpus_refused
-    threshold = tr.choose_threshold(rows, probs, answered, target)
-    extra_ratio = tr.choose_extra_ratio(rows, probs, answered, threshold, settings.max_answer_chars)
-    follow = tr.choose_follow_kinds(rows, probs, answered, threshold, extra_ratio, settings.max_answer_chars)
-    model = AnswerModel(sentence=tr.fit_sentences(rows, c=c), question=tr.fit_questions(rows, probs),
+    everything = [1.0] * len(rows)  # how much to quote is chosen as if every question were answered
+    extra_ratio = tr.choose_extra_ratio(rows, probs, everything, 0.0, max_chars)
+    follow = tr.choose_follow_kinds(rows, probs, everything, 0.0, extra_ratio, max_chars)
+    answered = tr.questions_out_of_fold(rows, probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
+    threshold = tr.choose_threshold(rows, probs, answered, settings.train_max_in_corpus_refused)
+    model = AnswerModel(sentence=tr.fit_sentences(rows, c=c),
+                        question=tr.fit_questions(rows, probs, extra_ratio, follow),
                         threshold=threshold, extra_ratio=extra_ratio, follow_kinds=follow)
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
     cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
-    return model, {"cross_validated": cv, "reliability": tr.reliability(rows, probs, answered)}
+    return model, {"cross_validated": cv,
+                   "reliability": tr.reliability(rows, probs, answered, extra_ratio, follow)}
 
 
 def fold_models(settings: Settings, rows: list[tr.QuestionRows]) -> dict[str, AnswerModel]:

@@ -149,15 +149,19 @@ def fit_sentences(questions: list[QuestionRows], c: float = 1.0) -> Linear:
     return _linear(np.asarray(xs, dtype=float), np.asarray(ys), FEATURES, c, np.asarray(ws))
 
 
-def question_label(q: QuestionRows, probs: list[float]) -> int:
-    """1 when quoting the best candidate would answer the question (it holds the keys)."""
-    if not q.answerable or not probs:
+def question_label(q: QuestionRows, probs: list[float], extra_ratio: float = 1.01,
+                   follow_kinds: tuple[str, ...] = ()) -> int:
+    """1 when the answer the composer would give (best sentence, its close neighbours, the next
+    sentence for the follow kinds) holds every key group."""
+    if not q.answerable or not probs or not q.keys:
         return 0
-    return q.labels[max(range(len(probs)), key=lambda i: probs[i])]
+    return int(key_share(answer_text(q, decide(q, probs, 1.0, 0.0, extra_ratio, follow_kinds)), q.keys) == 1.0)
 
 
-def fit_questions(questions: list[QuestionRows], probs: list[list[float]], c: float = 0.3) -> Linear:
-    pairs = [(question_features(q.features, p), question_label(q, p)) for q, p in zip(questions, probs) if _labelled(q)]
+def fit_questions(questions: list[QuestionRows], probs: list[list[float]], extra_ratio: float = 1.01,
+                  follow_kinds: tuple[str, ...] = (), c: float = 0.3) -> Linear:
+    pairs = [(question_features(q.features, p), question_label(q, p, extra_ratio, follow_kinds))
+             for q, p in zip(questions, probs) if _labelled(q)]
     x = np.asarray([[f[name] for name in QUESTION_FEATURES] for f, _ in pairs], dtype=float)
     return _linear(x, np.asarray([y for _, y in pairs]), QUESTION_FEATURES, c)
 
@@ -184,14 +188,14 @@ def out_of_fold(questions: list[QuestionRows], k: int = 5, c: float = 1.0, seed:
 
 
 def questions_out_of_fold(questions: list[QuestionRows], probs: list[list[float]], k: int = 5,
-                          seed: int = 0) -> list[float]:
+                          extra_ratio: float = 1.01, follow_kinds: tuple[str, ...] = (), seed: int = 0) -> list[float]:
     """Each question's calibrated answer probability from a question model that never saw its fold
     (its inputs are the out-of-fold candidate probabilities)."""
     answered = [0.0] * len(questions)
     for held in folds(questions, k, seed):
         held_set = set(held)
         train = [i for i in range(len(questions)) if i not in held_set]
-        model = fit_questions([questions[i] for i in train], [probs[i] for i in train])
+        model = fit_questions([questions[i] for i in train], [probs[i] for i in train], extra_ratio, follow_kinds)
         for i in held:
             answered[i] = model.probability(question_features(questions[i].features, probs[i]))
     return answered
@@ -301,9 +305,11 @@ def choose_follow_kinds(questions: list[QuestionRows], probs: list[list[float]],
 
 
 def reliability(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
+                extra_ratio: float = 1.01, follow_kinds: tuple[str, ...] = (),
                 bins: int = 10) -> list[tuple[float, float, int]]:
     """(mean predicted, observed share answered right, count) of the question model, binned."""
-    pairs = [(a, question_label(q, p) == 1) for q, p, a in zip(questions, probs, answered) if _labelled(q)]
+    pairs = [(a, question_label(q, p, extra_ratio, follow_kinds) == 1)
+             for q, p, a in zip(questions, probs, answered) if _labelled(q)]
     out = []
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
