@@ -95,11 +95,22 @@ class Composer:
             doc = self.store.documents[c.doc_id]
             defined = any(d == c.doc_id and s < c.end and c.start < e for d, s, e in definitions)
             c.features = candidate_features(query, c, ctx, self.sentences.normalized(doc), defined, doc.date)
+        if query.language != "zh" and cands:
+            self._sentence_similarity(query, cands)
         add_relative([c.features for c in cands])
         if self.model is not None:
             for c in cands:
                 c.probability = self.model.probability(c.features)
         return cands
+
+    def _sentence_similarity(self, query: Query, cands: list[Candidate]) -> None:
+        """A question in another language shares no words with the text: how close each sentence
+        is to it in the (multilingual) embedding space stands in for word coverage."""
+        retriever = self.retriever
+        vectors = retriever.embedder.embed_passages([c.normalized for c in cands])
+        sims = vectors @ retriever.query_vector(query.normalized)
+        for c, sim in zip(cands, sims):
+            c.features["sent_dense"] = float(sim)
 
     def _definition_spans(self, query: Query) -> list[tuple[str, int, int]]:
         out = []
