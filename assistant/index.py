@@ -32,12 +32,14 @@ import numpy as np
 
 from .chunk_table import ChunkTable, write_chunks
 from .chunking import CHUNKER_VERSION, chunk_document
-from .normalize import NORMALIZER_VERSION
+from .normalize import NORMALIZER_VERSION, mask_config
 from .schema import Chunk, Document
 from .terms import Term, build_glossary
 from .tokens import add_terms, bm25_tokens
 
-INDEX_FORMAT = 2  # 2: chunks as memory-mapped columns (chunk_table), not chunks.jsonl
+# 2: documents carry author, url, pages and OCR marks; JSON Lines ids are kept
+# 3: chunks as memory-mapped columns (chunk_table), not chunks.jsonl; the FAISS file memory-mapped
+INDEX_FORMAT = 3
 EMBED_BATCH = 256  # texts per embedding call and per cache transaction
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
@@ -82,6 +84,7 @@ def chunker_config(max_chars: int, overlap: int) -> dict:
     return {
         "chunker": CHUNKER_VERSION,
         "normalizer": NORMALIZER_VERSION,
+        "masks": mask_config(),
         "max_chars": max_chars,
         "overlap": overlap,
     }
@@ -121,7 +124,9 @@ def build_store(
     vectors: list[np.ndarray | None] = []
     to_embed: list[int] = []
     for doc in documents:
-        if same_chunker and doc.doc_id in old_chunks:
+        old_doc = previous.documents.get(doc.doc_id) if previous is not None else None
+        # a JSON Lines id may now hold another text: reuse chunks only for the very same text
+        if same_chunker and doc.doc_id in old_chunks and old_doc is not None and old_doc.text == doc.text:
             # metadata (title/date) may change without the text changing
             doc_chunks = [dataclasses.replace(c, title=doc.title, date=doc.date) for c in old_chunks[doc.doc_id]]
         else:

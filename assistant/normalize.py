@@ -16,13 +16,24 @@ import opencc
 
 jieba.setLogLevel(60)
 
-MASK_CHAR = "*"
-MASK_CANDIDATES = ("党", "政")
+MASK_CHARS = "*"  # defaults of Settings.mask_chars / mask_fills; configure_masks() sets them per corpus
+MASK_FILLS = "党政"
 NORMALIZER_VERSION = "2"
 # a two-character word is evidence only when common (听政 44 is not); longer words are rarer and
 # specific, so a few uses suffice (党工委 5)
 MIN_FREQ_BY_LENGTH = {2: 100, 3: 3, 4: 3}
-_MASK_RUN = re.compile(r"\*{1,3}")
+_masks = {"chars": MASK_CHARS, "fills": MASK_FILLS, "run": re.compile(r"[*]{1,3}")}
+
+
+def configure_masks(chars: str, fills: str) -> None:
+    """Which characters a scrape used as masks and what they may stand for (tried in order)."""
+    _masks["chars"], _masks["fills"] = chars, fills
+    _masks["run"] = re.compile(f"[{re.escape(chars)}]{{1,3}}") if chars else re.compile(r"(?!)")
+
+
+def mask_config() -> dict[str, str]:
+    """The mask rule in force (recorded with an index, whose search text depends on it)."""
+    return {"chars": _masks["chars"], "fills": _masks["fills"]}
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,16 +47,22 @@ def _dictionary() -> dict[str, int]:
     return jieba.dt.FREQ
 
 
-def _word_freq(word: str) -> int:
+def dictionary_frequency(word: str) -> int:
+    """How often jieba's dictionary counts ``word`` (0 when it is not a word)."""
     return _dictionary().get(word, 0) or 0
 
 
+_word_freq = dictionary_frequency
+
+
 def _fills(width: int) -> list[str]:
-    """Candidate fills, likeliest first: 党 before 政, and 党政 first for a pair."""
+    """Candidate fills, likeliest first: in the configured order (党 before 政), and for a run the
+    configured sequence itself first (党政)."""
+    candidates = _masks["fills"]
     fills = [""]
     for _ in range(width):
-        fills = [f + c for f in fills for c in MASK_CANDIDATES]
-    return sorted(fills, key=lambda f: (f != "党政"[: len(f)] if len(f) > 1 else False))
+        fills = [f + c for f in fills for c in candidates]
+    return sorted(fills, key=lambda f: (f != candidates[: len(f)] if len(f) > 1 else False))
 
 
 def _best_fill(left: str, right: str, width: int) -> str:
@@ -70,12 +87,12 @@ def _best_fill(left: str, right: str, width: int) -> str:
 
 
 def unmask(text: str) -> str:
-    """Replace each run of ``*`` by the 党/政 fill that makes the likeliest words."""
-    if MASK_CHAR not in text:
+    """Replace each run of mask characters by the fill that makes the likeliest words."""
+    if not _masks["fills"] or not any(ch in text for ch in _masks["chars"]):
         return text
     out: list[str] = []
     last = 0
-    for m in _MASK_RUN.finditer(text):
+    for m in _masks["run"].finditer(text):
         out.append(text[last : m.start()])
         left = text[max(0, m.start() - 3) : m.start()]
         right = text[m.end() : m.end() + 3]

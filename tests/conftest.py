@@ -16,7 +16,8 @@ SHARED = PROJECT_ROOT.parent / "shared"
 NEWS = SHARED / "corpus-news" / "rural-news.jsonl"
 CORPUS = PROJECT_ROOT / "corpus"
 SEED = CORPUS / "000_549b184018a73f24.txt"
-PUBLIC_QUESTIONS = PROJECT_ROOT / "tests" / "questions_public.jsonl"
+QUESTIONS = PROJECT_ROOT / "data" / "questions"
+PUBLIC_QUESTIONS = QUESTIONS / "seed-public.jsonl"
 CACHE = PROJECT_ROOT / ".cache"
 
 

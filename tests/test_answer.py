@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from assistant.answer import REFUSAL_TEXT, question_kind
+from assistant.answer import REFUSAL_TEXT
 from assistant.conversation import Conversation
 from assistant.grounding import ungrounded_numbers
 from assistant.pipeline import QuestionError
@@ -107,14 +107,6 @@ def test_empty_and_huge_questions_get_clear_errors(corpus_assistant):
         corpus_assistant.ask("   ")
     with pytest.raises(QuestionError, match="问题过长"):
         corpus_assistant.ask("扶贫" * 2000)
-
-
-def test_question_kinds():
-    assert question_kind("江口县县长是谁？") == "who"
-    assert question_kind("遵义会议是哪一年召开的？") == "when"
-    assert question_kind("有多少家民营企业参与了扶贫？") == "how_many"
-    assert question_kind("什么是“四拼四争”？") == "definition"
-    assert question_kind("凯德街道为什么得了“蜗牛”奖？") == "why"
 
 
 def test_two_users_at_once_while_a_document_is_added(tmp_settings, embedder):

@@ -1,4 +1,4 @@
-from assistant.chunking import chunk_document, split_sentences
+from assistant.chunking import chunk_document, is_markup, split_sentences
 from assistant.schema import Document, content_hash
 
 from .conftest import SEED
@@ -56,3 +56,12 @@ def test_overlong_sentence_is_cut_at_soft_breaks():
     chunks = chunk_document(_doc(text), max_chars=100, overlap=0)
     assert all(len(c.text) <= 100 for c in chunks)
     assert "".join(c.text for c in chunks) == text
+
+
+def test_style_sheets_left_by_a_scrape_are_not_indexed():
+    css = ".imgisgif{display:inline-block;position:relative;cursor:pointer;text-indent:0;}.imgisgif img{padding:0 !important;}"
+    text = "三亚市和美乡村篮球大赛总决赛在马岭社区篮球场上演。" + css * 3 + "\n冠军队员来自天涯区。"
+    chunks = chunk_document(_doc(text), max_chars=120, overlap=0)
+    assert chunks and not any("imgisgif" in c.text for c in chunks)
+    assert any("篮球大赛" in c.text for c in chunks) and any("天涯区" in c.text for c in chunks)
+    assert not is_markup("Swen Vincke said the studio was flattered; nothing was announced.")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from assistant.cli import answer_record
+from assistant.batch import answer_record
 from assistant.settings import PROJECT_ROOT
 
 from .conftest import CORPUS
@@ -28,7 +28,8 @@ def test_answer_record_shape(corpus_assistant):
     assert set(out) >= {"id", "answer", "refused", "citations", "retrieved", "mode"}
     assert out["id"] == "x1" and out["refused"] is False and out["mode"] == "extractive"
     for c in out["citations"]:
-        assert set(c) == {"n", "doc_id", "title", "text", "start", "end", "score"}
+        assert set(c) == {"n", "doc_id", "title", "text", "start", "end", "page", "score"}
+        assert c["page"] is None  # a .txt has no pages (scans and PDFs give 1, 2, …)
         doc = corpus_assistant.document(c["doc_id"])
         assert doc.text[c["start"] : c["end"]] == c["text"]
     assert 1 <= len(out["retrieved"]) <= 10

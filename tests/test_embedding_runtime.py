@@ -15,7 +15,7 @@ import pytest
 from assistant.embedding import BACKENDS, Embedder, ModelError, ensure_model
 from assistant.embedding.common import MANIFEST_FILE, PASSAGE_PROMPT, QUERY_PROMPT
 from assistant.embedding.torch_backend import torch_model_id
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT, Settings, SettingsError
 
 from .embedding_texts import PARITY_TEXTS
 
@@ -105,8 +105,10 @@ def test_model_ids_differ_per_backend(embedders):
 
 
 def test_unknown_backend_is_named_in_chinese():
-    with pytest.raises(ModelError, match="ASSISTANT_EMBED_BACKEND='tf'.*onnx-int8"):
-        Embedder(Settings(embed_backend="tf"), cache=None)
+    with pytest.raises(SettingsError, match="ASSISTANT_EMBED_BACKEND='tf'.*onnx-int8"):
+        Settings.from_env({"ASSISTANT_EMBED_BACKEND": "tf"})
+    with pytest.raises(ModelError, match="ASSISTANT_EMBED_BACKEND='tf'.*onnx-int8"):  # past the settings check
+        Embedder(Settings.model_construct(**{**Settings().model_dump(), "embed_backend": "tf"}), cache=None)
 
 
 def test_onnx_path_imports_no_torch(tmp_path):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cli import answer_record
+from assistant.batch import answer_record
 from assistant.evaluation import evaluate, format_table, grade, load_questions, squash
 
-from .conftest import PROJECT_ROOT, PUBLIC_QUESTIONS
+from .conftest import PUBLIC_QUESTIONS, QUESTIONS
 
-DEV = PROJECT_ROOT / "tests" / "questions_dev.jsonl"
-HELDOUT = PROJECT_ROOT / "tests" / "questions_heldout.jsonl"
+DEV = QUESTIONS / "team-dev.jsonl"
+HELDOUT = QUESTIONS / "team-heldout.jsonl"
 
 
 def _result(answer: str, refused: bool = False, cited=(), retrieved=()):
@@ -43,9 +43,9 @@ def test_evidence_alternatives_and_squash():
 
 
 def test_question_files_parse():
-    for path in (PUBLIC_QUESTIONS, DEV, HELDOUT):
+    for path in sorted(QUESTIONS.glob("*.jsonl")):
         qs = load_questions(path)
-        assert len(qs) >= 20
+        assert len(qs) >= 20, path
         assert all("question" in q or "turns" in q for q in qs)
 
 

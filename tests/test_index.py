@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant import index as index_mod
+from assistant.chunk_table import ChunkTable
 from assistant.embedding import VectorCache
 from assistant.index import IndexUnavailable, current_store_path, load_store
 from assistant.pipeline import Assistant
@@ -111,7 +112,7 @@ def test_a_changed_model_or_chunker_rebuilds(tmp_settings, embedder):
     assert other.store.model_id == "other-model"
     assert other.store.manifest["n_embedded"] == n  # everything re-embedded
 
-    resized = dataclasses.replace(tmp_settings, chunk_max_chars=300)
+    resized = tmp_settings.replace(chunk_max_chars=300)
     b = Assistant.open(resized, embedder=RenamedEmbedder(embedder, "other-model"))  # detects the new chunking
     assert b.store.manifest["chunking"]["max_chars"] == 300
     assert len(b.store.chunks) < n and all(len(c.text) <= 300 for c in b.store.chunks)
@@ -142,6 +143,7 @@ def test_loaded_chunks_are_the_built_ones(tmp_settings, embedder):
     a = Assistant.open(tmp_settings, embedder=embedder)
     built = list(a.store.chunks)
     loaded = load_store(tmp_settings.index_dir).chunks
+    assert isinstance(loaded, ChunkTable)  # mapped from disk, read on demand
     assert len(loaded) == len(built) and list(loaded) == built
     assert loaded[-1] == built[-1] and loaded[2:5] == built[2:5]
     with pytest.raises(IndexError):
@@ -155,3 +157,24 @@ def test_a_truncated_chunk_column_is_reported(tmp_settings, embedder):
     blob.write_bytes(blob.read_bytes()[:-10])
     with pytest.raises(IndexUnavailable, match="索引已损坏"):
         load_store(tmp_settings.index_dir)
+
+
+def test_a_kept_id_with_a_new_text_is_chunked_again(tmp_path, embedder):
+    """JSON Lines ids are kept, so an id no longer implies its text: a corrected article under the same
+    id must not keep the old article's chunks, and its pages and OCR marks are saved with it."""
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = corpus / "news.jsonl"
+    settings = Settings.from_env(index_dir=tmp_path / "index", corpus=(corpus,))
+    lines.write_text('{"id": "n1", "text": "青山村种了三百亩蓝莓。"}\n', encoding="utf-8")
+    a = Assistant(settings, embedder=embedder)
+    a.build()
+    lines.write_text('{"id": "n1", "text": "青山村种了五百亩茶叶。"}\n', encoding="utf-8")
+    a.build()
+    [chunk] = load_store(settings.index_dir).chunks
+    assert chunk.doc_id == "n1" and chunk.text == "青山村种了五百亩茶叶。"
+    paged = dataclasses.replace(_new_doc(), page_starts=(0, 10), ocr_pages=(2,), low_confidence=((12, 15),))
+    a.add_documents([paged])
+    assert load_store(settings.index_dir).documents[paged.doc_id] == paged

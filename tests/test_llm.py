@@ -503,11 +503,7 @@ class EchoFirstSourceChatModel(BaseChatModel):
 ])
 def test_assistant_ask_with_an_llm(corpus_assistant, model, mode):
     plain = corpus_assistant.ask("江口县委书记是谁？")
-    corpus_assistant.llm = answerer(model)
-    try:
-        answer = corpus_assistant.ask("江口县委书记是谁？")
-    finally:
-        corpus_assistant.llm = None
+    answer = corpus_assistant.with_settings(llm=answerer(model)).ask("江口县委书记是谁？")
     assert answer.mode == mode and answer.question == "江口县委书记是谁？"
     if mode == "extractive":
         assert answer.text == plain.text and answer.notes[0].startswith("大模型服务不可用（超时）")

@@ -155,8 +155,8 @@ def test_fake_server_speaks_the_openai_wire_format():
         roles = {"system": "system", "human": "user"}
         return [{"role": roles[m.type], "content": m.content} for m in prompt.format_messages(**inputs)]
 
-    answer = messages(ANSWER_PROMPT, sources=sources, question="江口县县长是谁？")
-    off_topic = messages(ANSWER_PROMPT, sources=sources, question="遵义会议是哪一年召开的？")
+    answer = messages(ANSWER_PROMPT, domain="扶贫案例资料", sources=sources, question="江口县县长是谁？")
+    off_topic = messages(ANSWER_PROMPT, domain="扶贫案例资料", sources=sources, question="遵义会议是哪一年召开的？")
     condense = messages(CONDENSE_PROMPT, history="用户：江口县委书记是谁？\n助手：杨华祥", question="他讲了什么专题？")
     with FakeOpenAIServer(slow_seconds=0.1) as server:
         with urllib.request.urlopen(server.base_url + "/models", timeout=10) as resp:
@@ -250,7 +250,7 @@ def test_invented_numbers_never_reach_the_output(server, documents, public_quest
 @pytest.mark.parametrize("model", list(FAILURE_NOTES))
 def test_service_failures_fall_back_to_the_extractive_answer(server, documents, news_assistant,
                                                              public_questions, model):
-    from assistant.cli import answer_record
+    from assistant.batch import answer_record
 
     questions = [q for q in public_questions if q["id"] in FAILURE_IDS]
     assert len(questions) == len(FAILURE_IDS)

@@ -38,3 +38,18 @@ def test_normalize_keeps_length_and_offsets():
 def test_question_words_are_not_content():
     words = content_words(normalize("江口县县长是谁？"))
     assert "县长" in words and "谁" not in words and "是" not in words
+
+
+def test_the_mask_rule_is_a_setting():
+    from assistant.normalize import MASK_CHARS, MASK_FILLS, configure_masks, mask_config
+
+    try:
+        configure_masks("#", "党政")
+        assert normalize("县#府") == "县政府"
+        assert normalize("县*府") == "县*府"  # no longer a mask
+        assert mask_config() == {"chars": "#", "fills": "党政"}
+        configure_masks("*", "")
+        assert normalize("县*府") == "县*府"  # nothing to fill with
+    finally:
+        configure_masks(MASK_CHARS, MASK_FILLS)
+    assert normalize("县*府") == "县政府"

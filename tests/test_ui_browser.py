@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path

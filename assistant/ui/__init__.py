@@ -98,7 +98,7 @@ def launch(settings: Settings | None = None, **overrides):
         assistant = Assistant.open(settings, progress=True)
     except Exception as exc:  # noqa: BLE001 - a clear message instead of a traceback
         names = {c.__name__ for c in type(exc).__mro__}
-        if names & {"IndexUnavailable", "ModelError", "LoaderError"}:
+        if names & {"IndexUnavailable", "ModelError", "LoaderError", "ModelFileError"}:
             print(f"无法启动：{exc}", file=sys.stderr)
             raise SystemExit(1) from exc
         raise
@@ -106,10 +106,9 @@ def launch(settings: Settings | None = None, **overrides):
         try:
             from ..llm import make_llm
 
-            assistant.llm = make_llm(settings)
+            assistant = assistant.with_settings(llm=make_llm(settings))
         except Exception as exc:  # noqa: BLE001 - the app works without the LLM
             log.warning("大模型不可用（%s），只使用原文摘录。", exc)
-            assistant.llm = None
     demo = build_app(assistant, settings)
     where = f"案例知识助手：本机地址 http://{settings.host}:{settings.port}/"
     if settings.root_path:

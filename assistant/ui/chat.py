@@ -15,9 +15,9 @@ from .common import (
     RESULTS_JS,
     AppContext,
     DocViewer,
+    doc_position,
     esc,
     notice,
-    position_text,
     source_card,
     stream_pause,
     user_message,
@@ -106,7 +106,7 @@ def plain_text(answer: Answer, store) -> str:
         lines += ["", "出处："]
         for c in answer.citations:
             doc = _doc(store, c.doc_id)
-            pos = position_text(doc.text, c.start, c.end) if doc is not None else f"第 {c.start + 1}–{c.end} 字"
+            pos = doc_position(doc, c.start, c.end) if doc is not None else f"第 {c.start + 1}–{c.end} 字"
             lines.append(f"[{c.n}] 《{c.title}》{pos}：“{c.text}”")
     elif answer.refused and answer.related:
         lines += ["", "相关内容（未回答此问题，仅供参考）："]

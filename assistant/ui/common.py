@@ -34,6 +34,18 @@ def position_text(text: str, start: int, end: int) -> str:
     return f"第 {start + 1}–{max(end, start + 1)} 字 · 约第 {paragraph_number(text, start)} 段"
 
 
+def doc_position(doc: Document, start: int, end: int) -> str:
+    """:func:`position_text`, then 第 N 页 for a paged document (PDF, scan) and whether the passage
+    was read by OCR."""
+    parts = [position_text(doc.text, start, end)]
+    page = doc.page_at(start)
+    if page is not None:
+        parts.append(f"第 {page} 页")
+    if doc.from_ocr(start, end):
+        parts.append("OCR 识别")
+    return " · ".join(parts)
+
+
 def spans_html(text: str, spans: Iterable[tuple[int, int]], cls: str = "q") -> str:
     """``text`` escaped, with the (possibly overlapping) ``spans`` wrapped in ``<mark class=cls>``."""
     merged: list[list[int]] = []
@@ -95,9 +107,13 @@ def source_card(card_id: str, label: str, doc: Document | None, title: str, star
         body = '<p class="muted">该文档已不在当前索引中（可能已被删除）。</p>'
         pos = ""
     else:
-        body = (f'<div class="src-context">{context_html(doc.text, start, end)}</div>'
+        note = ""
+        if doc.uncertain(start, end):
+            note = ('<div class="ocr-note">这段引文由 OCR 从扫描件或图片识别，其中有识别置信度低的文字，'
+                    '请对照原件核实。</div>')
+        body = (f'<div class="src-context">{context_html(doc.text, start, end)}</div>{note}'
                 f'<div class="src-actions">{view_button(doc.doc_id, start, end)}</div>')
-        pos = position_text(doc.text, start, end)
+        pos = doc_position(doc, start, end)
     date = f' · {esc(doc.date)}' if doc is not None and doc.date else ""
     return (
         f'<details class="src-card {esc(extra_class)}" id="{esc(card_id)}"{" open" if open_ else ""}>'
@@ -116,6 +132,23 @@ def notice(message: str, kind: str = "info") -> str:
     return f'<div class="notice {esc(kind)}"{role}>{esc(message)}</div>'
 
 
+def _annotated(doc: Document, lo: int, hi: int) -> str:
+    """``doc.text[lo:hi]`` escaped, OCR's uncertain spans in ``<span class="ocr-low">`` and, in a
+    document of several pages, an empty ``<span class="page-start">`` where a page begins (its label
+    is drawn by CSS, so the text content stays the document's text)."""
+    text = doc.text
+    pages = [(s, n) for n, s in enumerate(doc.page_starts, start=1) if lo <= s < hi] if len(doc.page_starts) > 1 else []
+    low = [(max(s, lo), min(e, hi)) for s, e in doc.low_confidence if s < hi and lo < e]
+    cuts = sorted({lo, hi, *(s for s, _ in pages), *(p for span in low for p in span)})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        out.extend(f'<span class="page-start" data-page="{n}"></span>' for s, n in pages if s == a)
+        piece = esc(text[a:b])
+        out.append(f'<span class="ocr-low" title="OCR 识别置信度低，可能有误">{piece}</span>'
+                   if any(s <= a and b <= e for s, e in low) else piece)
+    return "".join(out)
+
+
 def document_html(doc: Document, start: int, end: int) -> str:
     """The whole document, the passage in ``<mark class="target">``; a nonce makes every opening
     a change, so the viewer scrolls to the passage even when the same one is opened again."""
@@ -123,17 +156,28 @@ def document_html(doc: Document, start: int, end: int) -> str:
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
     meta = [f"共 {len(text)} 字"]
+    if doc.page_starts:
+        meta.append(f"共 {len(doc.page_starts)} 页")
     if doc.date:
         meta.append(f"日期：{doc.date}")
+    if doc.author:
+        meta.append(f"作者：{doc.author}")
     source_name = Path(doc.source.split("#", 1)[0]).name if doc.source else ""
     if source_name:
         meta.append(f"文件：{source_name}")
+    ocr = ""
+    if doc.ocr_pages:
+        pages = "、".join(str(p) for p in doc.ocr_pages)
+        low = "；虚线标出的是识别置信度低的文字" if doc.low_confidence else ""
+        ocr = (f'<div class="ocr-note">第 {esc(pages)} 页的文字由 OCR 从扫描件或图片识别，可能有错字{low}，'
+               '引用前请对照原件核实。</div>')
     return (
         f'<div class="doc-wrap" data-nonce="{uuid.uuid4().hex[:10]}" data-doc="{esc(doc.doc_id)}">'
         f'<div class="doc-head"><div class="doc-title">《{esc(doc.title)}》</div>'
-        f'<div class="doc-meta">{esc(" · ".join(meta))} · 引文位置：{esc(position_text(text, start, end))}</div></div>'
-        f'<div class="doc-view">{esc(text[:start])}<mark class="target" id="doc-target">{esc(text[start:end])}</mark>'
-        f'{esc(text[end:])}</div></div>'
+        f'<div class="doc-meta">{esc(" · ".join(meta))} · 引文位置：{esc(doc_position(doc, start, end))}</div>'
+        f'{ocr}</div>'
+        f'<div class="doc-view">{_annotated(doc, 0, start)}<mark class="target" id="doc-target">'
+        f'{_annotated(doc, start, end)}</mark>{_annotated(doc, end, len(text))}</div></div>'
     )
 
 
@@ -341,6 +385,11 @@ button.view-doc:hover, button.copy-answer:hover, button.example-q:hover { border
 .doc-view { max-height: 70vh; overflow: auto; white-space: pre-wrap; word-break: break-word; line-height: 1.9;
             border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; }
 mark.target { background: #fcd34d; outline: 2px solid #f59e0b; }
+.ocr-note { margin: 4px 0; padding: 4px 8px; border-radius: 6px; font-size: 0.85em; background: #f1f5f9; color: #334155; }
+.dark .ocr-note { background: #1e293b; color: #cbd5e1; }
+.ocr-low { text-decoration: underline dotted #dc2626; text-decoration-thickness: 2px; text-underline-offset: 3px; }
+.page-start::before { content: "— 第 " attr(data-page) " 页 —"; display: block; text-align: center;
+                      color: var(--body-text-color-subdued); font-size: 0.8em; margin: 6px 0; }
 
 /* search */
 .result { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 8px 12px; margin: 8px 0; }

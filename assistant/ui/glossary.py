@@ -8,7 +8,7 @@ import gradio as gr
 
 from ..normalize import normalize
 from ..terms import Term, TermSpan
-from .common import RESULTS_JS, AppContext, DocViewer, esc, notice, position_text, view_button
+from .common import RESULTS_JS, AppContext, DocViewer, doc_position, esc, notice, view_button
 
 MAX_DEFINITIONS = 2
 MAX_MINOR = 300  # terms without a definition listed at most (a large corpus has many)
@@ -31,7 +31,7 @@ def _quote_block(store, span: TermSpan, label: str) -> str:
     return (
         f'<div class="term-def-wrap"><div class="sources-title">{esc(label)}</div>'
         f'<blockquote class="term-def">{esc(text)}</blockquote>'
-        f'<div class="term-cite muted">出处：《{esc(doc.title)}》{esc(position_text(doc.text, span.start, span.end))} '
+        f'<div class="term-cite muted">出处：《{esc(doc.title)}》{esc(doc_position(doc, span.start, span.end))} '
         f'{view_button(doc.doc_id, span.start, span.end)}</div></div>'
     )
 

@@ -4,7 +4,8 @@ read-only and the admin controls are not even created.
 
 Uploaded files are checked (size, type by content), saved under ``<first corpus folder>/uploads``
 so that a rebuild keeps them, and indexed; deleting a document whose file lies in that folder
-removes the file too, so a rebuild does not bring it back."""
+removes the file too, so a rebuild does not bring it back. Scans and photos are read by OCR while
+they are uploaded (progress page by page), never when a question is asked."""
 
 from __future__ import annotations
 
@@ -113,6 +114,17 @@ def _remove(path: Path) -> None:
             pass
 
 
+def _page_progress(progress):
+    """OCR progress of an upload, page by page, in the Gradio progress bar."""
+    if progress is None:
+        return None
+
+    def on_page(name: str, k: int, total: int) -> None:
+        progress((k - 1) / total, desc=f"正在识别 {name}（文字识别 OCR）：第 {k}/{total} 页")
+
+    return on_page
+
+
 class Admin:
     def __init__(self, ctx: AppContext) -> None:
         self.assistant = ctx.assistant
@@ -176,15 +188,13 @@ class Admin:
             if meta and not existed:  # never rewrite the metadata of a file that is already there
                 dest.with_name(dest.name + SIDECAR_SUFFIX).write_text(json.dumps(meta, ensure_ascii=False),
                                                                       encoding="utf-8")
-            docs, errors = load_paths([dest])
+            docs, errors = load_paths([dest], self.settings, on_page=_page_progress(progress))
             for e in errors:
                 messages.append(("warn" if docs else "error", str(e)))
-            fresh = [d for d in docs if d.doc_id not in known and d.doc_id not in {n.doc_id for n in new_docs}]
+            taken = {d.doc_id for d in new_docs}
+            fresh = [d for d in docs if d.doc_id not in known and d.doc_id not in taken]
+            messages.extend(("warn", m) for m in self._already_there(name, [d for d in docs if d not in fresh]))
             if not fresh:
-                if docs:
-                    same = self.assistant.store.documents.get(docs[0].doc_id)
-                    what = f"《{same.title}》" if same is not None else "本次上传的另一个文件"
-                    messages.append(("warn", f"{name} 的内容与已有文档{what}相同，未重复加入。"))
                 if not existed:
                     _remove(dest)
                 continue
@@ -208,6 +218,20 @@ class Admin:
             messages.append(("ok", f"已加入索引：现有 {report.n_documents} 篇文档、{report.n_chunks} 个文本块"
                                    f"（本次新向量化 {report.n_embedded} 块）。"))
         return "".join(notice(m, k) for k, m in messages)
+
+    def _already_there(self, name: str, docs: list[Document]) -> list[str]:
+        """Why each of ``docs`` (whose id is taken) was not added: the same text, or another text
+        under a JSON Lines id that a document in the index already has."""
+        out = []
+        for d in docs:
+            same = self.assistant.store.documents.get(d.doc_id)
+            if same is None or same.text == d.text:
+                what = f"《{same.title}》" if same is not None else "本次上传的另一个文件"
+                out.append(f"{name} 的内容与已有文档{what}相同，未重复加入。")
+            else:
+                out.append(f"{name} 中的文档 ID “{d.doc_id}” 已被《{same.title}》使用，正文不同，已跳过。"
+                           "如要替换，请先删除原文档再上传；否则请改用新的 id。")
+        return out
 
     def delete(self, doc_id: str, password: str) -> str:
         self.check_password(password)
@@ -278,8 +302,10 @@ def build(ctx: AppContext) -> list[tuple]:
         password = gr.Textbox(label="管理员密码", type="password", elem_id="library-password")
         with gr.Row(elem_classes=["stack-mobile"]):
             with gr.Column(min_width=300):
+                scans = ("以及扫描件和照片：扫描版 PDF、png、jpg、tif、bmp 图片会自动做文字识别（OCR，每页约十秒）"
+                         if settings.ocr else "（文字识别 OCR 已关闭：扫描版 PDF 和图片无法读取）")
                 gr.Markdown(f"**上传文档**：支持 txt、md、docx、pdf、html、jsonl（GBK 编码的文本文件也可以），"
-                            f"单个文件不超过 {mb} MB。上传的文件保存在资料文件夹的 uploads 子文件夹中。")
+                            f"{scans}。单个文件不超过 {mb} MB。上传的文件保存在资料文件夹的 uploads 子文件夹中。")
                 files = gr.File(file_count="multiple", label="选择文件", elem_id="library-files")
                 with gr.Row():
                     title = gr.Textbox(label="标题（可选，仅单个文件）", elem_id="library-title")

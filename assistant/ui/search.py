@@ -17,10 +17,10 @@ from .common import (
     AppContext,
     DocViewer,
     UserError,
+    doc_position,
     esc,
     no_file,
     notice,
-    position_text,
     spans_html,
     term_spans,
     user_message,
@@ -121,6 +121,7 @@ def result_rows(assistant, hits: list[Hit]) -> list[dict]:
             "start": c.start,
             "end": c.end,
             "paragraph": paragraph_number(doc.text, c.start) if doc else None,
+            "page": doc.page_at(c.start) if doc else None,
             "score": round(h.score, 6),
             "text": c.text,
             "chunk_id": c.chunk_id,
@@ -151,7 +152,7 @@ def results_html(assistant, hits: list[Hit], words: list[str]) -> str:
     for rank, h in enumerate(hits, start=1):
         c = h.chunk
         doc = store.documents.get(c.doc_id)
-        pos = position_text(doc.text, c.start, c.end) if doc else ""
+        pos = doc_position(doc, c.start, c.end) if doc else ""
         date = c.date or (doc.date if doc else "")
         via = "、".join({"dense": "语义", "bm25": "关键词"}.get(k, k) for k in h.ranks) or "—"
         out.append(

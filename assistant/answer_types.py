@@ -1,0 +1,193 @@
+"""Typed spans in a sentence: the people, organisations, places, dates and quantities it names.
+
+The answer model asks whether a candidate sentence holds a span of the kind the question wants
+that the question does not already name (a question about 杨华祥 is not answered by a sentence
+whose only person is 杨华祥). Recognition is jieba's part-of-speech tags plus the suffixes and
+title words of Chinese names — general patterns of the language, not of any question set."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import jieba.posseg as pseg
+
+NUMERAL = r"(?:\d+(?:[.,．]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"
+MAGNITUDE = "万亿千百"
+# words that say what a person is (a name stands next to them) — Chinese titles, not a fixed roster
+TITLE_WORDS = ("书记", "县长", "市长", "省长", "镇长", "乡长", "区长", "村长", "主任", "站长", "局长", "社长", "队长",
+               "组长", "委员", "干部", "记者", "通讯员", "经理", "董事长", "总裁", "主席", "部长", "厅长", "院长",
+               "校长", "教授", "研究员", "专家", "负责人", "发言人", "创始人", "会长", "秘书长", "处长", "科长",
+               "所长", "馆长", "团长", "教练", "球员", "选手", "运动员", "总监", "首席", "大使", "代表", "总统",
+               "总理", "首相", "议员", "警官", "医生", "教师", "老师", "村民", "党员", "理事长", "行长", "总经理",
+               "副总", "书记员", "法官", "检察官", "律师", "作者", "编辑", "主编", "导演", "演员", "歌手",
+               # what a person is, not an office: 移民搬迁群众张万富, 贫困户郑某
+               "群众", "移民", "贫困户", "脱贫户", "农民", "农户", "工人", "学生", "志愿者", "退役军人", "老党员")
+_TITLE = "|".join(sorted(TITLE_WORDS, key=len, reverse=True))
+ORG_SUFFIXES = ("公司", "集团", "银行", "大学", "学院", "学校", "中学", "小学", "医院", "协会", "学会", "委员会",
+                "基金会", "研究院", "研究所", "中心", "法院", "检察院", "政府", "部", "局", "厅", "署", "办公室",
+                "委", "组织", "联盟", "合作社", "部队", "军", "队", "俱乐部", "电视台", "报社", "出版社", "交易所",
+                "实验室", "商会", "联合会", "党委", "支部", "工委", "机构", "企业", "工厂", "厂", "所", "院", "馆",
+                "社", "台", "网", "处", "科", "站")
+PLACE_SUFFIXES = ("省", "市", "县", "区", "镇", "乡", "村", "街道", "社区", "州", "国", "岛", "湖", "山", "河", "江",
+                  "组", "屯", "寨", "港", "湾", "盟", "旗", "洲")
+_LATIN_NAME = re.compile(r"[A-Z][a-z]+(?:[ -][A-Z][a-zé]+)+")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{1,6}")
+_NAME_AFTER_TITLE = re.compile(r"(?:%s)\s*([\u4e00-\u9fff]{2,3})(?=[，,。、；;：:（(\s说表示介绍告诉称]|$)" % _TITLE)
+_BYLINE = re.compile(r"[（(]\s*(?:记者|通讯员|作者)?\s*([\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*)\s*[）)]")
+DATE = re.compile(r"(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+                  r"|\d{1,2}\s*月(?:[上中下]旬|底|初|份)?|[一二三四五六七八九十]{1,3}月(?:[上中下]旬)?|\d{1,2}\s*[日号]"
+                  r"|[上下]半年|年初|年底|年末|年中|上世纪[\u4e00-\u9fff]{2,4}年代|\d{2,4}年代|今年|去年|明年|前年"
+                  r"|\d{1,2}[:：]\d{2}|(?:周|星期)[一二三四五六日天]|[春夏秋冬]季|凌晨|上午|下午|晚上|当天|次日)")
+YEAR = re.compile(r"(?:19|20)\d{2}\s*年|年代")
+QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*([^\d\s，,。；;、：:！!？?（）()“”\"]{0,4})" % (NUMERAL, MAGNITUDE))
+PERCENT = re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之[零一二两三四五六七八九十百点]+|[一二三四五六七八九十]成")
+ROLE = re.compile(r"(?:%s)" % _TITLE)
+REASON_MARKERS = re.compile(r"因为|由于|原因|为了|因此|所以|导致|是因|缘于|源于|在于|鉴于|为此|之所以|造成")
+EFFECT_MARKERS = re.compile(r"使|让|推动|促进|带动|实现|提升|提高|增加|帮助|作用|效果|成效|意义|有效|助力|改善|增强|"
+                            r"降低|减少|解决|保障|成为|确保")
+DEFINITION_MARKERS = re.compile(r"[:：]|即|就是|是指|指的是|包括|分别是|分别为|主要有|是一种|称为")
+LIST_SEPARATORS = re.compile(r"[、；;]")
+
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _tagged(text: str) -> tuple[tuple[str, str, int], ...]:
+    out, pos = [], 0
+    for p in pseg.lcut(text):
+        out.append((p.word, p.flag, pos))
+        pos += len(p.word)
+    return tuple(out)
+
+
+def _pos_spans(text: str, prefixes: tuple[str, ...], min_len: int = 2) -> list[Span]:
+    return [Span(at, at + len(w), w) for w, flag, at in _tagged(text) if flag.startswith(prefixes) and len(w) >= min_len]
+
+
+def _dotted_names(text: str) -> list[Span]:
+    """Transliterated names: words joined by ·, taken whole (约瑟芬·科金斯)."""
+    tokens = _tagged(text)
+    out = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j + 2 < len(tokens) and tokens[j + 1][0] == "·" and _CJK_WORD.fullmatch(tokens[j + 2][0]):
+            j += 2
+        if j > i and _CJK_WORD.fullmatch(tokens[i][0]):
+            start = tokens[i][2]
+            end = tokens[j][2] + len(tokens[j][0])
+            out.append(Span(start, end, text[start:end]))
+        i = j + 1
+    return out
+
+
+def persons(text: str) -> list[Span]:
+    spans = _pos_spans(text, ("nr",))
+    spans += _dotted_names(text)
+    spans += [Span(m.start(), m.end(), m.group(0)) for m in _LATIN_NAME.finditer(text)]
+    spans += [Span(m.start(1), m.end(1), m.group(1)) for m in _NAME_AFTER_TITLE.finditer(text)]
+    spans += [Span(m.start(1), m.end(1), m.group(1)) for m in _BYLINE.finditer(text)]
+    return spans
+
+
+_NOUNISH = ("n", "ns", "nt", "nz", "nr", "j", "eng")
+
+
+def _compounds(text: str, suffixes: frozenset[str], max_tokens: int = 4, min_len: int = 3) -> list[Span]:
+    """Runs of noun tokens ending in one of ``suffixes`` (中国 + 石油 + 大学, 翠屏 + 区)."""
+    tokens = _tagged(text)
+    out = []
+    for i, (word, _flag, at) in enumerate(tokens):
+        ends = word in suffixes or any(word.endswith(x) and len(word) > len(x) for x in suffixes)
+        if not ends:
+            continue
+        j = i
+        while j > 0 and i - j < max_tokens and tokens[j - 1][1].startswith(_NOUNISH) and tokens[j - 1][0].strip():
+            j -= 1
+        start = tokens[j][2]
+        end = at + len(word)
+        if end - start >= min_len:
+            out.append(Span(start, end, text[start:end]))
+    return out
+
+
+_ORG_SET = frozenset(ORG_SUFFIXES)
+_PLACE_SET = frozenset(x for x in PLACE_SUFFIXES if x != "组")
+
+
+def organisations(text: str) -> list[Span]:
+    return _pos_spans(text, ("nt",)) + _compounds(text, _ORG_SET, min_len=4)
+
+
+def places(text: str) -> list[Span]:
+    return _pos_spans(text, ("ns",)) + _compounds(text, _PLACE_SET, max_tokens=2)
+
+
+def dates(text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), m.group(0)) for m in DATE.finditer(text)]
+
+
+def quantities(text: str) -> list[tuple[Span, str]]:
+    """Numbers with what follows them (magnitude and unit): (span, unit text)."""
+    out = []
+    for m in QUANTITY.finditer(text):
+        if not re.search(r"\d|[一二两三四五六七八九十]", m.group(1)):
+            continue
+        out.append((Span(m.start(), m.end(), m.group(0)), m.group(3)))
+    return out
+
+
+def roles(text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), m.group(0)) for m in ROLE.finditer(text)]
+
+
+def new_spans(spans: list[Span], question: str) -> list[Span]:
+    """Spans whose text the question does not already contain."""
+    return [s for s in spans if s.text not in question]
+
+
+def unit_match(text: str, unit: str, question: str) -> float:
+    """How much of the asked unit (多少**兆瓦**) follows a number the question does not name:
+    the longest matching prefix of ``unit`` over its length (0 when no number carries it)."""
+    if not unit:
+        return 0.0
+    best = 0
+    named = set(_DIGITS.findall(question))
+    for span, after in quantities(text):
+        digits = _DIGITS.findall(span.text)
+        if digits and all(d in named for d in digits):
+            continue
+        k = 0
+        while k < min(len(unit), len(after)) and after[k] == unit[k]:
+            k += 1
+        best = max(best, k)
+        if best == len(unit):
+            break
+    return best / len(unit)
+
+
+def slot_match(text: str, slot: str, question: str) -> float:
+    """1 when the sentence names a new thing of the asked sort (哪个区 → 郧阳区): a name ending in
+    the slot word that the question does not contain, 0.5 when it ends in the slot's last
+    character (部队 → 陆战队)."""
+    if not slot:
+        return 0.0
+    score = 0.0
+    for suffix, value in ((slot, 1.0), (slot[-1], 0.5)):
+        for m in re.finditer(r"[\u4e00-\u9fffA-Za-z·]{2,8}?" + re.escape(suffix), text):
+            name = m.group(0)
+            if len(name) > len(suffix) and name not in question and name[-len(suffix) - 1 :] not in question:
+                return value
+        if len(slot) == 1:
+            break
+    return score

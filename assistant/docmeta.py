@@ -1,0 +1,80 @@
+"""Facts about a document itself — its author, reporter, source, date, title, editor — read from
+the header and footer lines news and case documents carry (作者：…, 来源：…, （记者 …）, a byline
+“（郭进）” at the end, “8月14日电”), each with its span in the text so an answer can cite it.
+Metadata given with the file (a sidecar or a JSONL line's fields) comes in as ``given``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HEAD, TAIL = 160, 200  # characters at the start and end of a document where such lines live
+NAME = r"[\u4e00-\u9fff·]{2,8}"
+_PATTERNS: list[tuple[str, re.Pattern, str]] = [
+    ("title", re.compile(r"原标题[:：]\s*(?P<v>[^\n]{4,60}?)(?=作者[:：]|来源[:：]|【|[（(]?记者|\n|$|(?:央广网|新华社|中新网|人民网|"
+                         r"[\u4e00-\u9fff]{2,6}(?:网|报|社|台))?[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日)"), "head"),
+    ("author", re.compile(rf"作者[:：]\s*(?P<v>{NAME}(?:[、，,\s]+{NAME})*?)(?=\s|来源|编辑|责任|原标题|[，。；]|$)"), "any"),
+    ("source", re.compile(r"来源[:：]\s*(?P<v>[\u4e00-\u9fffA-Za-z0-9-]{1,16}?(?:网|报|社|台|视窗|新闻|客户端|频道|融媒|中心|APP|号))"),
+     "any"),
+    ("source", re.compile(r"来源[:：]\s*(?P<v>[\u4e00-\u9fffA-Za-z0-9]{2,20}?)(?=\s|返回|作者|责任|编辑|[，。；]|$)"), "any"),
+    ("reporter", re.compile(rf"[（(【]\s*(?:[\u4e00-\u9fff]{{0,10}})?记者\s*(?P<v>{NAME}(?:[\s、，,]+{NAME})*)\s*[）)】]"), "any"),
+    ("reporter", re.compile(rf"记者\s+(?P<v>{NAME}(?:[\s、]+{NAME})*?)(?=\s*(?:报道|摄|[）)】，。]|$))"), "head"),
+    ("correspondent", re.compile(rf"通讯员\s*(?P<v>{NAME}(?:[\s、]+{NAME})*?)(?=\s*[）)】，。]|\s*$)"), "any"),
+    ("editor", re.compile(rf"(?:责任)?编辑[:：]\s*(?P<v>{NAME})"), "tail"),
+    ("author", re.compile(r"[（(]\s*(?P<v>[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*)\s*[）)]\s*(?:\n\S{0,4})?\s*$"), "tail"),
+    ("date", re.compile(r"(?P<v>(?:20|19)\d{2}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日)(?:电|讯|消息)"), "head"),
+]
+LABELS = {"title": "标题", "author": "作者", "source": "来源", "reporter": "记者", "correspondent": "通讯员",
+          "editor": "编辑", "date": "日期"}
+# what a question about the document asks for
+ASKED = [
+    ("reporter", re.compile(r"记者|采写|报道(的)?人")),
+    ("author", re.compile(r"作者|撰写|撰稿|谁写|写的|执笔")),
+    ("source", re.compile(r"来源|出处|哪家媒体|刊载|转载|出自")),
+    ("date", re.compile(r"哪天|何时|时间|日期|发表|发布|刊发")),
+    ("title", re.compile(r"标题|题目|题为|叫什么")),
+]
+_ROLE_AFTER = re.compile(r"[、，,\s]*(?:通讯员|记者|实习生|摄影|摄|编辑|报道)")
+FALLBACK = {"reporter": ("author", "correspondent"), "author": ("reporter", "correspondent"), "source": ()}
+
+
+@dataclass(frozen=True)
+class MetaField:
+    name: str
+    value: str
+    start: int = -1  # span of the value in the document text; -1 when it came with the file
+    end: int = -1
+
+
+def extract(text: str, given: dict[str, str] | None = None) -> list[MetaField]:
+    """Fields found in the head and tail of ``text``, then the ``given`` ones not found there."""
+    out: list[MetaField] = []
+    tail_from = max(0, len(text) - TAIL)
+    for name, pattern, where in _PATTERNS:
+        lo, hi = {"head": (0, HEAD), "tail": (tail_from, len(text)), "any": (0, len(text))}[where]
+        for m in pattern.finditer(text, lo, hi):
+            if where == "any" and HEAD <= m.start() < tail_from:
+                continue
+            value = _ROLE_AFTER.split(m.group("v"))[0].strip()
+            if value and not any(f.name == name and (f.value == value or f.start == m.start("v")) for f in out):
+                out.append(MetaField(name, value, m.start("v"), m.start("v") + len(value)))
+    for name, value in (given or {}).items():
+        if name in LABELS and value and not any(f.name == name for f in out):
+            at = text.find(value)
+            out.append(MetaField(name, value, at, at + len(value)) if at >= 0 else MetaField(name, value))
+    return out
+
+
+def asked_field(question: str) -> str | None:
+    for name, pattern in ASKED:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def find(fields: list[MetaField], name: str) -> MetaField | None:
+    for wanted in (name, *FALLBACK.get(name, ())):
+        for f in fields:
+            if f.name == wanted:
+                return f
+    return None

@@ -1,0 +1,199 @@
+"""Files → :class:`~assistant.schema.Document`: the format registry, one file, many files.
+
+Formats (one module each): plain text and Markdown in any common Chinese encoding (:mod:`.text`),
+saved web pages — the article, not the menus (:mod:`.webpage`), Word ``.docx`` (:mod:`.word`),
+PDF with its text layer and OCR for scanned pages (:mod:`.pdf`), photos and scans as images
+(:mod:`.images`, OCR by :mod:`.ocr` and :mod:`.layout`), and JSON Lines (:mod:`.jsonl`).
+
+``Document.text`` is the text as extracted, so that citations can quote ``text[start:end]``
+verbatim; pages, OCR and OCR's doubts are metadata beside it (``page_starts``, ``ocr_pages``,
+``low_confidence``). Metadata can sit next to a file in a sidecar ``<file name>.meta.json``
+(:mod:`.sidecar`). Errors are :class:`LoaderError` with a Chinese message saying what happened and
+what to do; :func:`load_paths` collects them per file and never aborts the whole load."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..schema import Document, content_hash
+from .base import (IMAGE_SUFFIXES, SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, Extracted, LoaderError, PageProgress,
+                   ReadOptions, empty_file, unsupported)
+from .images import extract_image
+from .jsonl import load_jsonl
+from .pdf import extract_pdf
+from .sidecar import is_sidecar, read_sidecar, sidecar_path
+from .sniff import sniff_kind
+from .text import decode_bytes, extract_markdown, extract_plain, read_bytes, read_text_file
+from .webpage import extract_html
+from .word import extract_docx
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "SIDECAR_SUFFIX",
+    "LoaderError",
+    "ReadOptions",
+    "decode_bytes",
+    "read_text_file",
+    "read_sidecar",
+    "sidecar_path",
+    "is_sidecar",
+    "load_file",
+    "load_jsonl",
+    "load_paths",
+    "iter_supported_files",
+    "sniff_kind",
+]
+
+Extractor = Callable[[bytes, Path, ReadOptions], Extracted]
+
+# suffix → reader of one file's bytes (``.jsonl`` holds many documents and is read by load_jsonl)
+EXTRACTORS: dict[str, Extractor] = {
+    ".txt": extract_plain,
+    ".md": extract_markdown,
+    ".markdown": extract_markdown,
+    ".html": extract_html,
+    ".htm": extract_html,
+    ".docx": extract_docx,
+    ".pdf": extract_pdf,
+    **{suffix: extract_image for suffix in IMAGE_SUFFIXES},
+}
+assert set(EXTRACTORS) | {".jsonl"} == set(SUPPORTED_SUFFIXES)
+
+
+def _document(path: Path, found: Extracted, meta: dict[str, str]) -> Document:
+    return Document(
+        doc_id=content_hash(found.text),
+        title=meta.get("title") or found.title or path.stem,
+        source=str(path),
+        text=found.text,
+        date=meta.get("date") or found.date,
+        author=meta.get("author") or found.author,
+        url=meta.get("url") or found.url,
+        page_starts=found.page_starts,
+        ocr_pages=found.ocr_pages,
+        low_confidence=found.low_confidence,
+    )
+
+
+def _load_one(path: Path, options: ReadOptions) -> tuple[list[Document], list[LoaderError]]:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise unsupported(path)
+    if suffix == ".jsonl":
+        docs, errors = load_jsonl(path)
+        if not docs:
+            detail = f"第一个问题：{errors[0]}" if errors else "文件里没有内容。"
+            raise LoaderError(f"没有从 {path.name} 读出任何文档。{detail}", path,
+                              errors[0].line if errors else None)
+        return docs, errors
+    meta = read_sidecar(path)
+    data = read_bytes(path)
+    if not data.strip():
+        raise empty_file(path)
+    found = EXTRACTORS[suffix](data, path, options)
+    if not found.text.strip():
+        raise empty_file(path)
+    return [_document(path, found, meta)], []
+
+
+def load_file(path: Path, settings=None, on_page: PageProgress | None = None) -> list[Document]:
+    """Load one file. A ``.jsonl`` gives one Document per good line (bad lines are dropped here;
+    use :func:`load_jsonl` or :func:`load_paths` to see them). ``settings`` (default: from the
+    environment) says whether and how to OCR. Raises :class:`LoaderError`."""
+    docs, _ = _load_one(Path(path), ReadOptions.from_settings(settings, on_page))
+    return docs
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") or name.startswith("~$")
+
+
+def iter_supported_files(folder: Path) -> list[Path]:
+    """Files under ``folder`` that :func:`load_paths` would load, sorted: recursive, skipping
+    hidden files and folders (``.name``), Office lock files (``~$name``), ``*.meta.json``
+    sidecars and unsupported suffixes."""
+    folder = Path(folder)
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for filename in filenames:
+            if _is_hidden(filename) or filename.lower().endswith(SIDECAR_SUFFIX):
+                continue
+            if os.path.splitext(filename)[1].lower() not in SUPPORTED_SUFFIXES:
+                continue
+            found.append(Path(dirpath) / filename)
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+
+
+def _duplicate_id(doc: Document, first: Document) -> LoaderError:
+    path = doc.source.split("#", 1)[0]
+    return LoaderError(
+        f"文档 ID “{doc.doc_id}” 重复：{Path(path).name} 中的《{doc.title}》与 "
+        f"{Path(first.source.split('#', 1)[0]).name} 中已加载的文档正文不同，已跳过。"
+        "每篇文档的 ID 必须唯一；请修改其中一个文件的 id（例如加上文件前缀）后重新加载。",
+        path,
+    )
+
+
+def load_paths(paths: Iterable[Path], settings=None,
+               on_page: PageProgress | None = None) -> tuple[list[Document], list[LoaderError]]:
+    """Load files and folders (recursively). Returns the documents and the errors, one per bad
+    file or bad JSON Lines line; one bad file never stops the rest. A file named twice is loaded
+    once; a document id met again is loaded once when the text is the same and reported as an
+    error (the later one skipped) when it is not. ``settings`` (default: from the environment)
+    says whether and how to OCR; ``on_page(file name, k, n)`` is called before OCR of the k-th of
+    a file's n scanned pages."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    options = ReadOptions.from_settings(settings, on_page)
+    docs: list[Document] = []
+    errors: list[LoaderError] = []
+    seen_files: set[Path] = set()
+    seen_ids: dict[str, Document] = {}
+
+    def load(file: Path) -> None:
+        key = file.resolve()
+        if key in seen_files:
+            return
+        seen_files.add(key)
+        try:
+            file_docs, file_errors = _load_one(file, options)
+        except LoaderError as exc:
+            errors.append(exc)
+            return
+        except Exception as exc:  # never let one odd file abort the whole load
+            errors.append(LoaderError(
+                f"读取文件失败：{file.name}（{type(exc).__name__}: {exc}）。请检查文件是否损坏后重试。", file,
+            ))
+            return
+        errors.extend(file_errors)
+        for doc in file_docs:
+            first = seen_ids.get(doc.doc_id)
+            if first is None:
+                seen_ids[doc.doc_id] = doc
+                docs.append(doc)
+            elif first.text != doc.text:
+                errors.append(_duplicate_id(doc, first))
+
+    for item in paths:
+        item = Path(item)
+        if item.is_dir():
+            try:
+                files = iter_supported_files(item)
+            except OSError as exc:
+                errors.append(LoaderError(
+                    f"无法读取文件夹：{item.name}（{exc.strerror or exc}）。请检查权限后重试。", item
+                ))
+                continue
+            for file in files:
+                load(file)
+        elif item.exists():
+            if is_sidecar(item):
+                continue  # metadata, read together with its file
+            load(item)
+        else:
+            errors.append(LoaderError(f"找不到文件或文件夹：{item.name}。请检查路径是否正确。", item))
+    return docs, errors

@@ -1,0 +1,217 @@
+"""What a question asks: its content words (weighted by IDF and part of speech), the named things
+it mentions, and the kind of answer it wants — a person, a date, a number in a given unit, a
+place, an organisation, a reason, an effect, a list — with the “slot” word that names it (哪个**区**,
+什么**职务**, 多少**兆瓦**).
+
+These are descriptions of the question, not decisions: the answer model (features.py) turns them
+into evidence about each candidate sentence, and its weights are learned from data."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import jieba
+import jieba.posseg as pseg
+
+from .normalize import normalize
+from .terms import terms_in
+from .tokens import STOPWORDS, content_words
+
+# the asking part of a question carries no topic: strip it before looking for content words
+QUESTION_FRAMES = re.compile(
+    r"叫什么名字|叫什么|什么名字|是谁|是什么|是哪些|有哪些|包括哪些|哪几[个项条种]?|指什么|是多少|有多少|多少|"
+    r"在哪里|在哪儿|在哪|哪里|怎么样|怎样|如何|为什么|为何|什么时候|哪一年|哪年|哪对|哪位|哪个|哪些|什么|"
+    r"请问|请|帮我|查一下|介绍一下|说说|讲讲|能不能|可以|吗|呢"
+)
+# part of speech → how much a missing word of that kind says the corpus cannot answer
+POS_WEIGHT = {"n": 1.0, "nr": 1.2, "ns": 1.0, "nt": 1.0, "nz": 1.0, "eng": 1.2, "m": 0.8, "t": 0.8, "vn": 0.8,
+              "j": 1.0, "x": 1.0}
+DEFAULT_POS_WEIGHT = 0.5
+ENTITY_POS = ("nr", "ns", "nt", "nz")
+PLACE_SUFFIXES = ("村", "镇", "乡", "县", "组", "社区", "街道", "市", "省", "区", "屯", "寨", "州", "国")
+
+# answer kinds, from the wording every Chinese question uses to ask (not from any one question set)
+KINDS: list[tuple[str, re.Pattern]] = [
+    ("meta", re.compile(r"(这|该|此|本)(篇|则|份|个)?(文章|报道|稿件|新闻|资料|材料|文档|文件|文)?.{0,6}"
+                        r"(作者|记者|通讯员|来源|出处|标题|题目|发表|发布|刊发|撰写)"
+                        r"|(作者|记者|撰稿人|出处|来源|标题|题目)是(谁|什么|哪)|(谁|哪位记者)(写|撰写|报道)的")),
+    ("role", re.compile(r"(什么|哪个|何)(职务|职位|身份|头衔|岗位|领导|干部|官)|担任.{0,4}(什么|何|哪)|任.{0,2}什么职"
+                        r"|(做|干)什么(工作|的)|是干什么的|是做什么的")),
+    ("who", re.compile(r"谁|什么人|哪位|哪对|哪些人|名字|叫什么|姓什么|哪名|哪一位")),
+    ("when", re.compile(r"什么时候|何时|哪一?年|哪个?月|哪一?天|几月|几号|几日|什么时间|日期|哪个时间|何年")),
+    ("number", re.compile(r"多少|几[个名户人家年次项条天岁倍成万亿千百]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
+                          r"率是|增长了?几|增幅|降幅")),
+    ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地|哪个(省|市|县|区|镇|乡|村|国家|地区|城市)|哪(国|省|市|县)")),
+    ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么")),
+    ("effect", re.compile(r"作用|效果|成效|意义|影响|带来了?什么|取得了?什么|有何好处|成果|变化|结果如何")),
+    ("compare", re.compile(r"相比|比较|区别|不同|差别|对比|相较")),
+    ("list", re.compile(r"哪些|哪几|包括|包含|有什么|分别|几大|几项|几个方面|哪[三四五六七八九十两]")),
+    ("definition", re.compile(r"什么是|是什么|指什么|是指|含义|意思|内容|何谓")),
+    ("how", re.compile(r"怎样|怎么|如何|什么方法|方法|措施|做法|办法|举措|途径")),
+]
+# after 哪/什么/多少/几: the word naming what is asked (哪个**区**, 什么**职务**, 多少**兆瓦**)
+_SLOT = re.compile(r"(?:哪一?|什么|何|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
+_ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+EN_KINDS: list[tuple[str, re.Pattern]] = [
+    ("who", re.compile(r"\bwho(m|se)?\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b", re.I)),
+    ("number", re.compile(r"\bhow (many|much|long|far|high|big|large|old)\b|\bwhat (percentage|proportion|share|rate|number)\b", re.I)),
+    ("where", re.compile(r"\bwhere\b|\bwhich (city|county|province|country|district|village|town|place)\b", re.I)),
+    ("reason", re.compile(r"\bwhy\b", re.I)),
+    ("list", re.compile(r"\bwhich\b.*\b(are|were)\b|\blist\b|\bwhat are\b", re.I)),
+    ("how", re.compile(r"\bhow\b", re.I)),
+]
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    normalized: str
+    words: tuple[str, ...]  # content words (search mode: words and their sub-words)
+    terms: tuple[str, ...]  # glossary terms named in the question
+    weights: dict[str, float] = field(default_factory=dict)  # maximal content word → weight
+    entities: tuple[str, ...] = ()  # names of people, places, organisations in the question
+    kind: str = "other"
+    slot: str = ""  # the word naming what is asked (区, 职务, 部队, 兆瓦 …)
+    unit: str = ""  # what follows 多少/几 (兆瓦, 家企业, 个百分点 …)
+    years: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    language: str = "zh"  # "en" when the question has Latin letters and no Chinese
+    focus: tuple[str, ...] = ()  # content words right around the asking word (疑似**什么**, 放弃什么**过时理念**)
+
+    @property
+    def topic(self) -> str:
+        """The question without its asking words."""
+        return QUESTION_FRAMES.sub("，", self.normalized)
+
+
+class Vocabulary:
+    """The corpus statistics a question is read against: how many chunks hold each word."""
+
+    def __init__(self, doc_freq: Mapping[str, int], n_chunks: int, glossary_forms: Mapping[str, object]) -> None:
+        self.doc_freq = doc_freq
+        self.n = max(1, n_chunks)
+        self.glossary_forms = glossary_forms
+
+    def idf(self, word: str) -> float:
+        df = self.doc_freq.get(word, 0)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def known_pieces(self, words: list[str]) -> list[str]:
+        """A word the corpus never uses is often jieba gluing two words (前住 ← 前 + 住在): split
+        it into dictionary words when those pieces are in the corpus; keep it otherwise (GDP)."""
+        out = []
+        for w in words:
+            if len(w) > 1 and w not in self.doc_freq:
+                pieces = [p for p in jieba.lcut(w, HMM=False) if p.strip()]
+                if len(pieces) > 1 and all(p in self.doc_freq for p in pieces):
+                    out.extend(p for p in pieces if p not in STOPWORDS)
+                    continue
+            out.append(w)
+        return out
+
+
+def question_language(text: str) -> str:
+    return "en" if _LATIN.search(text) and not _CJK.search(text) else "zh"
+
+
+def question_kind(text: str) -> str:
+    """The kind of answer ``text`` asks for (first matching pattern; ``other`` when none)."""
+    patterns = EN_KINDS if question_language(text) == "en" else KINDS
+    for kind, pattern in patterns:
+        if pattern.search(text):
+            return kind
+    return "other"
+
+
+def asked_slot(normalized: str) -> str:
+    """The noun that names what is asked, cut to a dictionary word (哪支部队提供 → 部队)."""
+    m = _SLOT.search(normalized)
+    if not m:
+        return ""
+    tail = m.group(1)
+    first = next((w for w in jieba.lcut(tail, HMM=False) if w.strip()), "")
+    return first if first not in STOPWORDS else ""
+
+
+_ASKING_WORD = re.compile(r"什么|哪|多少|几|谁|何|怎么|怎样|如何|为什么|为何")
+FOCUS_BEFORE, FOCUS_AFTER = 8, 6  # characters either side of the asking word
+
+
+def focus_words(normalized: str) -> tuple[str, ...]:
+    """The content words next to the asking word: what the answer must be said about."""
+    m = _ASKING_WORD.search(normalized)
+    if not m:
+        return ()
+    window = normalized[max(0, m.start() - FOCUS_BEFORE) : m.start()] + "，" + normalized[m.end() : m.end() + FOCUS_AFTER]
+    words = [w for w in content_words(QUESTION_FRAMES.sub("，", window)) if len(w) > 1]
+    return tuple(dict.fromkeys(maximal(tuple(words))))[-4:]
+
+
+def asked_unit(normalized: str) -> str:
+    m = _ASKED_UNIT.search(normalized)
+    return m.group(1) if m else ""
+
+
+def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
+    normalized = normalize(text)
+    topic = QUESTION_FRAMES.sub("，", normalized)
+    words = tuple(dict.fromkeys(vocabulary.known_pieces(content_words(topic))))
+    terms = tuple(terms_in(normalized, vocabulary.glossary_forms)) if use_terms else ()
+    pos = {w: flag for w, flag in pseg.lcut(topic)}
+    weights = {}
+    for w in maximal(words):
+        kind = pos.get(w, "x" if w in terms else "")
+        weight = POS_WEIGHT.get(kind, POS_WEIGHT.get(kind[:1], DEFAULT_POS_WEIGHT)) if kind else 1.0
+        weights[w] = vocabulary.idf(w) * weight
+    return Query(
+        text=text, normalized=normalized, words=words, terms=terms, weights=weights,
+        entities=tuple(dict.fromkeys(entities(topic))), kind=question_kind(normalized),
+        slot=asked_slot(normalized), unit=asked_unit(normalized),
+        years=tuple(dict.fromkeys(_YEAR.findall(normalized))),
+        numbers=tuple(dict.fromkeys(_NUMBER.findall(normalized))), language=question_language(text),
+        focus=focus_words(normalized))
+
+
+def coverage(query: Query, normalized_text: str) -> float:
+    """Weighted share of the question's content words found in ``normalized_text``.
+
+    A word that is absent still earns half credit for the share of its characters present
+    (搬迁 ~ 搬到), so paraphrase costs little while a missing topic (GDP, 门票) costs all."""
+    total = sum(query.weights.values())
+    if not total:
+        return 0.0
+    got = 0.0
+    for w, weight in query.weights.items():
+        if w in normalized_text:
+            got += weight
+        else:
+            got += weight * 0.5 * sum(ch in normalized_text for ch in w) / len(w)
+    return got / total
+
+
+def entities(text: str) -> list[str]:
+    """Names of people, places and organisations, a place suffix kept on (青山 + 村 → 青山村)."""
+    tokens = [(p.word, p.flag) for p in pseg.lcut(text)]
+    out = []
+    for i, (word, flag) in enumerate(tokens):
+        if not flag.startswith(ENTITY_POS):
+            continue
+        if i + 1 < len(tokens) and tokens[i + 1][0] in PLACE_SUFFIXES:
+            word += tokens[i + 1][0]
+        if len(word) >= 2:
+            out.append(word)
+    return out
+
+
+def maximal(words: tuple[str, ...]) -> list[str]:
+    """Drop words that are part of a longer word in the list (search mode yields both)."""
+    return [w for w in words if not any(w != o and w in o for o in words)]

@@ -1,0 +1,128 @@
+"""The answer model: which sentence answers, and whether the question is answered at all.
+
+Two logistic regressions, both over named features (features.py):
+
+- the *sentence* model gives each candidate sentence the probability that it holds the answer;
+- the *question* model turns the best candidate's score, the runner-up's, and the best
+  candidate's answer-shape and look-alike evidence into a calibrated probability that quoting it
+  answers the question correctly — the refusal threshold is set on this probability.
+
+Their weights, standardisation, the threshold (chosen by cross-validation to keep in-corpus
+refusals within a target), the non-question classifier and a fingerprint of the training data live
+in one small JSON file committed with the code (``assistant/answer_model.json``);
+``python -m assistant train`` writes it again. Scoring is plain arithmetic: no scikit-learn at run
+time."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .features import FEATURES, QUESTION_FEATURES
+from .intents import IntentModel
+
+MODEL_FORMAT = 2
+
+
+class ModelFileError(RuntimeError):
+    """The answer model file is missing or does not fit this code."""
+
+
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A logistic regression over standardised named features."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
+            z += w * (values.get(name, 0.0) - mu) / sd
+        return logistic(z)
+
+    def weights(self) -> list[tuple[str, float]]:
+        """Standardised weights, largest influence first (for reports)."""
+        return sorted(zip(self.features, self.coef), key=lambda fw: -abs(fw[1]))
+
+    @classmethod
+    def from_weights(cls, features: tuple[str, ...], weights: dict[str, float], intercept: float) -> "Linear":
+        n = len(features)
+        return cls(features, (0.0,) * n, (1.0,) * n, tuple(weights.get(f, 0.0) for f in features), intercept)
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    sentence: Linear
+    question: Linear
+    threshold: float  # answer when the question model's probability reaches this
+    extra_ratio: float  # a further sentence joins the answer at this share of the best one's probability
+    follow_kinds: tuple[str, ...] = ()  # kinds whose answer also quotes the sentence after the chosen one
+    trained_on: dict[str, Any] = field(default_factory=dict)  # fingerprint of data and code
+    figures: dict[str, Any] = field(default_factory=dict)  # cross-validated figures at training time
+    intent_coef: tuple[float, ...] = ()  # the non-question classifier (intents.py), over query embeddings
+    intent_intercept: float = 0.0
+    intent_threshold: float = 1.01
+
+    def probability(self, features: dict[str, float]) -> float:
+        """That this candidate sentence holds the answer."""
+        return self.sentence.probability(features)
+
+    def answered(self, question_features: dict[str, float]) -> float:
+        """That quoting the best candidate answers the question (calibrated)."""
+        return self.question.probability(question_features)
+
+    def intent(self, dim: int) -> IntentModel | None:
+        """The non-question classifier, when trained for embeddings of this size."""
+        if len(self.intent_coef) != dim:
+            return None
+        return IntentModel(self.intent_coef, self.intent_intercept, self.intent_threshold)
+
+    @classmethod
+    def prior(cls) -> "AnswerModel":
+        """The untrained reading used only while collecting training data (earlier turns of a
+        conversation must be answered to resolve the last one): coverage of the question and the
+        asked answer shape, never refusing."""
+        sentence = Linear.from_weights(FEATURES, {"cov_sent": 3.0, "cov_ctx": 1.5, "type_ok": 1.0, "unit_match": 1.0,
+                                                  "term_defined": 1.0}, -3.0)
+        question = Linear.from_weights(QUESTION_FEATURES, {}, 0.0)
+        return cls(sentence, question, threshold=0.0, extra_ratio=1.01, trained_on={"prior": True})
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["format"] = MODEL_FORMAT
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    def save(self, path: Path) -> None:
+        from .storage import atomic_write_text
+
+        atomic_write_text(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> "AnswerModel":
+        retrain = "请运行 `python -m assistant train` 重新训练。"
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"无法读取答案模型 {path}：{exc}。{retrain}") from exc
+        if not isinstance(data, dict) or data.pop("format", None) != MODEL_FORMAT:
+            raise ModelFileError(f"答案模型 {path} 的格式与本程序不符。{retrain}")
+        try:
+            parts = {name: Linear(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.pop(name).items()})
+                     for name in ("sentence", "question")}
+            model = cls(**parts, **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        except (KeyError, TypeError) as exc:
+            raise ModelFileError(f"答案模型 {path} 缺少字段（{exc}）。{retrain}") from exc
+        if model.sentence.features != FEATURES or model.question.features != QUESTION_FEATURES:
+            raise ModelFileError(f"答案模型 {path} 的特征与本程序不一致（代码更新后未重新训练）。{retrain}")
+        return model

@@ -1,0 +1,164 @@
+"""``python -m assistant train``: (re)build the training index, collect candidates for every
+training question, cross-validate, calibrate, fit, and write ``assistant/answer_model.json``
+together with the non-question classifier. Deterministic: the same data and code give the same
+file (the staleness test relies on it).
+
+The candidates of each question are cached in .cache/ under a fingerprint of the question files,
+the feature code and the index, so re-running after a change elsewhere is quick."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import training as tr
+from .evaluation import load_questions
+from .normalize import normalize
+from .ranker import AnswerModel
+from .settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+ROWS_CACHE = PROJECT_ROOT / ".cache" / "train-rows"
+
+
+def training_assistant(settings: Settings, progress: bool = True):
+    """An assistant over the training corpus, answering with the untrained prior."""
+    from .pipeline import Assistant
+
+    train_settings = settings.replace(index_dir=settings.train_index_dir, corpus=settings.train_corpus)
+    assistant = Assistant(train_settings, load_answer_model=False)
+    assistant.build(train_settings.corpus, progress=progress)
+    return assistant
+
+
+def fingerprint(settings: Settings, assistant) -> dict:
+    return {
+        "questions": tr.file_fingerprint(settings.train_questions),
+        "non_questions": tr.file_fingerprint([settings.non_questions]),
+        "feature_code": tr.code_fingerprint(),
+        "model_id": assistant.embedder.model_id,
+        "documents": len(assistant.store.documents),
+        "chunks": len(assistant.store.chunks),
+        "folds": settings.train_folds,
+        "max_in_corpus_refused": settings.train_max_in_corpus_refused,
+        "regularization": settings.train_regularization,
+        "sentences_from_hits": settings.sentences_from_hits,
+        "top_k": settings.top_k,
+    }
+
+
+def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
+    key = hashlib.sha256(json.dumps(fingerprint(settings, assistant), sort_keys=True).encode()).hexdigest()[:16]
+    path = ROWS_CACHE / f"{key}.jsonl"
+    if path.exists():
+        say(f"候选句缓存 / cached candidates: {path}")
+        return tr.load_rows(path)
+    say("为每个训练问题收集候选句（约每题 0.1–1 秒）/ collecting candidates …")
+    rows = tr.collect(assistant, list(settings.train_questions), progress=say)
+    tr.save_rows(rows, path)
+    return rows
+
+
+def fit_intents(settings: Settings, assistant) -> tuple[tuple[float, ...], float, float, dict]:
+    """The non-question classifier on query embeddings: data/intents/non_questions.txt against
+    every training question; the threshold keeps every training question a question."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    lines = settings.non_questions.read_text(encoding="utf-8").splitlines()
+    positives = [t.strip() for t in lines if t.strip() and not t.startswith("#")]
+    negatives, extra_pos = [], []
+    for path in settings.train_questions:
+        for q in load_questions(path):
+            text = (q.get("turns") or [q.get("question", "")])[-1]
+            (extra_pos if q.get("type") == "non_question" else negatives).append(text)
+    texts = positives + extra_pos + negatives
+    y = np.array([1] * (len(positives) + len(extra_pos)) + [0] * len(negatives))
+    x = assistant.embedder.embed_queries([normalize(t) for t in texts])
+    clf = LogisticRegression(C=4.0, max_iter=4000, class_weight="balanced")
+    oof = cross_val_predict(clf, x, y, cv=5, method="predict_proba")[:, 1]
+    clf.fit(x, y)
+    p_neg = clf.predict_proba(x[y == 0])[:, 1]
+    threshold = float(min(0.95, max(0.5, p_neg.max() + 0.02)))
+    figures = {"non_questions": int(y.sum()), "questions": int((y == 0).sum()),
+               "cv_non_question_recall": float(((oof >= threshold) & (y == 1)).sum() / max(1, y.sum())),
+               "cv_questions_misread": float(((oof >= threshold) & (y == 0)).sum() / max(1, (y == 0).sum()))}
+    return tuple(float(v) for v in clf.coef_[0]), float(clf.intercept_[0]), threshold, figures
+
+
+def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[AnswerModel, dict]:
+    """Sentence and question models fitted on ``rows``; how much an answer quotes (the extra
+    sentence ratio, the kinds that take the next sentence) and the refusal threshold chosen on their
+    out-of-fold probabilities. Returns the model and the cross-validated figures."""
+    c, k, max_chars = settings.train_regularization, settings.train_folds, settings.max_answer_chars
+    probs = tr.out_of_fold(rows, k=k, c=c)
+    everything = [1.0] * len(rows)  # how much to quote is chosen as if every question were answered
+    extra_ratio = tr.choose_extra_ratio(rows, probs, everything, 0.0, max_chars)
+    follow = tr.choose_follow_kinds(rows, probs, everything, 0.0, extra_ratio, max_chars)
+    answered = tr.questions_out_of_fold(rows, probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
+    threshold = tr.choose_threshold(rows, probs, answered, settings.train_max_in_corpus_refused)
+    model = AnswerModel(sentence=tr.fit_sentences(rows, c=c),
+                        question=tr.fit_questions(rows, probs, extra_ratio, follow),
+                        threshold=threshold, extra_ratio=extra_ratio, follow_kinds=follow)
+    cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
+                           extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
+    cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
+    return model, {"cross_validated": cv,
+                   "reliability": tr.reliability(rows, probs, answered, extra_ratio, follow)}
+
+
+def fold_models(settings: Settings, rows: list[tr.QuestionRows]) -> dict[str, AnswerModel]:
+    """For every training question, a model that never saw its fold (each calibrated by an inner
+    cross-validation on the other folds): what ``eval --cv`` answers it with."""
+    out: dict[str, AnswerModel] = {}
+    for held in tr.folds(rows, settings.train_folds):
+        held_set = set(held)
+        model, _ = calibrated_model(settings, [q for i, q in enumerate(rows) if i not in held_set])
+        for i in held:
+            out[rows[i].qid] = model
+    return out
+
+
+def run(settings: Settings, say: Callable[[str], None] = print, reliability_png: Path | None = None) -> AnswerModel:
+    assistant = training_assistant(settings)
+    rows = cached_rows(settings, assistant, say)
+    model, figures = calibrated_model(settings, rows)
+    intent_coef, intent_b, intent_t, intent_fig = fit_intents(settings, assistant)
+    model = dataclasses.replace(
+        model, trained_on=fingerprint(settings, assistant), figures={**figures, "intents": intent_fig},
+        intent_coef=intent_coef, intent_intercept=intent_b, intent_threshold=intent_t)
+    model.save(settings.answer_model)
+    if reliability_png is not None:
+        from .reliability_plot import draw
+
+        draw(model.figures["reliability"], reliability_png)
+        say(f"可靠性图 / reliability diagram: {reliability_png}")
+    return model
+
+
+def report(model: AnswerModel) -> str:
+    lines = [f"阈值 threshold {model.threshold:.2f}, 追加句比例 extra ratio {model.extra_ratio:.2f}, "
+             f"接续下一句的题型 follow kinds {', '.join(model.follow_kinds) or '—'}", "",
+             "| 问题集 (交叉验证 out-of-fold) | n | correct | in-corpus refused | OOC refused |", "|---|---|---|---|---|"]
+    for name, f in model.figures.get("cross_validated", {}).items():
+        lines.append(f"| {name} | {f['n_answerable']}+{f['n_ooc']} | {_pct(f['correct'])} | "
+                     f"{_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")
+    for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
+        lines += ["", f"{title} — 权重 weights (standardised, largest first):"]
+        lines += [f"  {name:<24} {w:+.3f}" for name, w in part.weights()]
+    intents = model.figures.get("intents", {})
+    if intents:
+        lines.append(f"\n非问题识别 non-questions: threshold {model.intent_threshold:.2f}, "
+                     f"CV recall {_pct(intents['cv_non_question_recall'])}, "
+                     f"questions misread {_pct(intents['cv_questions_misread'])}")
+    return "\n".join(lines)
+
+
+def _pct(v: float) -> str:
+    return "—" if v != v else f"{100 * v:.0f}%"

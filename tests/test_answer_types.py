@@ -1,0 +1,43 @@
+"""Typed spans: people, organisations, places, dates, quantities in the asked unit, slot words."""
+
+from __future__ import annotations
+
+from assistant import answer_types as t
+
+
+def texts(spans):
+    return {s.text for s in spans}
+
+
+def test_people_from_tags_foreign_names_titles_and_bylines():
+    assert "杨云" in texts(t.persons("江口县县长杨云到省政府作发言"))
+    assert "约瑟芬·科金斯" in texts(t.persons("美国女子约瑟芬·科金斯被判刑"))
+    assert "Swen Vincke" in texts(t.persons("工作室的CEO Swen Vincke表示"))
+    assert "郭进" in texts(t.persons("踏上乡村振兴的新征程。(郭进)"))
+
+
+def test_places_organisations_and_dates():
+    assert any(s.endswith("区") for s in texts(t.places("在郧阳区城关镇污水处理厂")))
+    assert any("银行" in s for s in texts(t.organisations("中国农业银行贵州分行发放贷款")))
+    assert texts(t.dates("2023年8月13日晚，次日清晨")) >= {"2023年8月13日", "次日"}
+
+
+def test_quantities_carry_their_unit():
+    found = {(s.text.strip(), unit) for s, unit in t.quantities("装机容量72.6兆瓦，引导43家民营企业")}
+    assert any(unit.startswith("兆瓦") for _, unit in found)
+    assert any(unit.startswith("家") for _, unit in found)
+
+
+def test_unit_match_ignores_numbers_the_question_names():
+    q = "2023年该项目总装机多少兆瓦"
+    assert t.unit_match("总装机72.6兆瓦", "兆瓦", q) == 1.0
+    assert t.unit_match("单机容量3兆", "兆瓦", q) == 0.5
+    assert t.unit_match("2023年开工", "兆瓦", q) == 0.0
+    assert t.unit_match("开工", "", q) == 0.0
+
+
+def test_slot_match_wants_a_new_name_of_the_asked_sort():
+    q = "十堰市第一座地下污水处理项目位于哪个区"
+    assert t.slot_match("项目在郧阳区城关镇", "区", q) == 1.0
+    assert t.slot_match("项目在十堰市", "区", q) == 0.0
+    assert t.slot_match("海军陆战队正在灭火", "部队", "哪支部队灭火") == 0.5

@@ -1,0 +1,53 @@
+"""Follow-ups resolved against the previous turn: pronouns, plural references, ellipsis,
+demonstratives and story continuations; the previous answer's documents become the first scope."""
+
+from __future__ import annotations
+
+from assistant.conversation import Turn, resolve_followup
+from assistant.schema import Answer, Citation
+
+
+def _turn(question: str, answer: str, doc_id: str = "d1") -> Turn:
+    cite = Citation(n=1, doc_id=doc_id, title="t", text=answer, start=0, end=len(answer), score=1.0)
+    return Turn(question, question, Answer(question=question, text=answer + "[1]", citations=(cite,)))
+
+
+def test_a_first_question_is_not_a_follow_up():
+    r = resolve_followup("江口县委书记是谁？", [])
+    assert r.text == "江口县委书记是谁？" and not r.follow_up and not r.scope
+
+
+def test_singular_pronoun_takes_the_person_next_to_the_asked_role():
+    history = [_turn("江口县委书记是谁？", "11月12日，江口县委书记杨华祥应邀赴中国浦东干部学院授课；")]
+    r = resolve_followup("他在省委党校讲了什么？", history)
+    assert r.text == "杨华祥在省委党校讲了什么？" and r.follow_up and r.scope == frozenset({"d1"})
+
+
+def test_plural_pronoun_takes_the_people_of_the_previous_answer():
+    history = [_turn("谁推迟了婚期？", "怒溪扶贫站站长潘文*与驻村干部陈婵，在脱贫攻坚重任前三度推迟了婚期。")]
+    r = resolve_followup("他们是哪天办的婚礼？", history)
+    assert "陈婵" in r.text and "他们" not in r.text
+
+
+def test_elliptic_question_swaps_the_quoted_topic():
+    history = [_turn("“四个下沉”是什么？", "“四个下沉”：责任体系下沉……")]
+    assert resolve_followup("那“四个结合”呢？", history).text == "“四个结合”是什么？"
+
+
+def test_demonstratives_and_continuations_keep_the_previous_subject():
+    history = [_turn("武汉地铁12号线首个盾构区间在哪两站之间贯通？", "……", doc_id="news-1")]
+    r = resolve_followup("这条地铁线全长多少公里？", history)
+    assert r.follow_up and r.scope == frozenset({"news-1"}) and "12号线" in r.text
+    r = resolve_followup("后来怎么样了？", history)
+    assert r.follow_up and "武汉" in r.text
+
+
+def test_words_that_only_look_like_pronouns_are_not_follow_ups():
+    history = [_turn("江口县县长是谁？", "县长杨云")]
+    r = resolve_followup("其他县的县长是谁？", history)
+    assert r.text == "其他县的县长是谁？" and not r.follow_up
+
+
+def test_a_refused_turn_gives_no_scope():
+    refused = Turn("青山村在哪？", "青山村在哪？", Answer(question="青山村在哪？", text="资料中没有相关内容", refused=True))
+    assert resolve_followup("那里有多少人？", [refused]).scope == frozenset()

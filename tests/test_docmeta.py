@@ -1,0 +1,41 @@
+"""Facts about a document read from its header and footer lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.docmeta import asked_field, extract, find
+
+SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_549b184018a73f24.txt"
+
+
+def fields(text: str, given=None) -> dict[str, str]:
+    return {f.name: f.value for f in extract(text, given)}
+
+
+def test_the_seed_byline_and_given_metadata():
+    text = SEED.read_text(encoding="utf-8")
+    found = extract(text, {"title": "江口县：从“贫困标签”到“脱贫样板”"})
+    author = find(found, "author")
+    assert author.value == "郭进" and text[author.start : author.end] == "郭进"
+    title = find(found, "title")
+    assert title.start == -1 and "脱贫样板" in title.value
+
+
+def test_news_header_and_footer_lines():
+    text = ("原标题：衡水协会开展慰问退役军人活动作者：朝阳来源：中国视窗在“八一”建军节来临之际，协会开展慰问。"
+            "返回搜狐，查看更多责任编辑：李子")
+    got = fields(text)
+    assert got["author"] == "朝阳" and got["source"] == "中国视窗" and got["editor"] == "李子"
+    assert got["title"].startswith("衡水协会开展慰问")
+    assert fields("央广网广州8月16日消息（记者 官文清）8月16日，广州市举办发布会。")["reporter"] == "官文清"
+    assert fields("湖北日报讯（记者韩晓玲、通讯员周尤）日前，武汉举行活动。")["reporter"] == "韩晓玲"
+
+
+def test_what_a_question_about_the_document_asks():
+    assert asked_field("这篇文章的作者是谁？") == "author"
+    assert asked_field("这篇报道的记者是谁？") == "reporter"
+    assert asked_field("这篇稿子来源是哪里？") == "source"
+    assert asked_field("文章标题是什么？") == "title"
+    found = extract("（记者 王明）今天下雨。")
+    assert find(found, "author").value == "王明"  # no author line: the reporter wrote it

@@ -1,0 +1,59 @@
+"""Features of a candidate sentence: coverage, answer shape, look-alikes from another year or place."""
+
+from __future__ import annotations
+
+from assistant.candidates import Candidate
+from assistant.features import FEATURES, QuestionContext, add_relative, candidate_features, vector, year_conflict
+from assistant.normalize import normalize
+from assistant.question import Vocabulary, analyze
+from assistant.schema import Chunk, Hit
+
+VOCAB = Vocabulary({"翠屏区": 3, "水稻": 5, "种植": 20, "县长": 4, "江口县": 30}, n_chunks=200, glossary_forms={})
+
+
+def _features(question: str, sentence: str, doc: str | None = None, before: str = "") -> dict[str, float]:
+    doc = doc or sentence
+    start = doc.index(sentence)
+    chunk = Chunk("d:0", "d", 0, len(doc), doc, normalize(doc))
+    hit = Hit(chunk, 0.03, {"dense": 1, "bm25": 1}, {"dense": 0.9, "bm25": 5.0})
+    cand = Candidate("d", start, start + len(sentence), sentence, normalize(sentence), normalize(doc), 1, hit,
+                     before=normalize(before))
+    query = analyze(question, VOCAB)
+    f = candidate_features(query, cand, QuestionContext.of(query, [hit]), normalize(doc))
+    add_relative([f])
+    return f
+
+
+def test_every_feature_is_computed_and_finite():
+    f = _features("江口县县长是谁？", "江口县县长杨云到省政府作发言。")
+    assert set(f) == set(FEATURES)
+    assert all(v == v and abs(v) < 1e6 for v in vector(f))
+
+
+def test_the_asked_shape_and_unit():
+    who = _features("江口县县长是谁？", "江口县县长杨云到省政府作发言。")
+    assert who["type_ok"] == 1.0 and who["kind_who"] == 1.0 and who["cov_sent"] > 0.9
+    no_person = _features("江口县县长是谁？", "江口县县长到省政府作发言。")
+    assert no_person["type_ok"] == 0.0
+    rice = _features("2022年翠屏区种植水稻多少亩？", "2022年翠屏区种植水稻43万亩。")
+    assert rice["unit_match"] == 1.0 and rice["unit_missing"] == 0.0 and rice["year_conflict"] == 0.0
+
+
+def test_a_look_alike_from_another_year_or_place():
+    other_year = _features("2021年翠屏区种植水稻多少亩？", "2022年翠屏区种植水稻43万亩。")
+    assert other_year["year_conflict"] == 1.0
+    other_place = _features("2022年宜宾市叙州区种植水稻多少亩？", "2022年翠屏区种植水稻43万亩。")
+    assert other_place["place_missing_doc"] > 0
+
+
+def test_an_answer_that_follows_the_sentence_restating_the_question():
+    f = _features("凯德街道得了“蜗牛”奖之后干部们怎么做？", "掀起比学赶超热潮，白天发展产业。",
+                  before="凯德街道考评垫底拿到了“蜗牛”奖。", doc="凯德街道考评垫底拿到了“蜗牛”奖。掀起比学赶超热潮，白天发展产业。")
+    assert f["cov_before"] > f["cov_sent"] and f["follows_match"] > 0 and f["follows_match_narrative"] > 0
+
+
+def test_year_conflict_needs_another_year_and_not_the_asked_one():
+    assert year_conflict(("2021",), "2022年营业收入62.96亿元")
+    assert not year_conflict(("2021",), "2021年和2022年的收入")
+    assert not year_conflict((), "2022年")
+    assert not year_conflict(("2021",), "今年营业收入")

@@ -1,0 +1,55 @@
+"""Question analysis: the kind of answer asked for, the slot and unit words, the focus words."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.question import Vocabulary, analyze, asked_slot, asked_unit, coverage, focus_words, question_kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("江口县县长是谁？", "who"),
+    ("遵义会议是哪一年召开的？", "when"),
+    ("有多少家民营企业参与了扶贫？", "number"),
+    ("该项目总装机容量为多少兆瓦？", "number"),
+    ("十堰市第一座地下污水处理项目位于哪个区？", "where"),
+    ("凯德街道为什么得了“蜗牛”奖？", "reason"),
+    ("这项工作法起到了什么作用？", "effect"),
+    ("杨华祥担任什么职务？", "role"),
+    ("八大攻坚战包括哪些？", "list"),
+    ("什么是“四拼四争”？", "definition"),
+    ("怎样做到脱贫“退精准”？", "how"),
+    ("这篇文章的作者是谁？", "meta"),
+    ("Who is the county head of Jiangkou?", "who"),
+    ("How many villages were poor?", "number"),
+    ("今天天气不错", "other"),
+])
+def test_kinds(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_slot_unit_and_focus_words():
+    assert asked_slot("哪支部队提供黑鹰直升机") == "部队"
+    assert asked_slot("杨华祥担任什么职务") == "职务"
+    assert asked_unit("总装机容量为多少兆瓦") == "兆瓦"
+    assert asked_unit("引导了多少家民营企业") == "家民营企"
+    assert asked_unit("江口县县长是谁") == ""
+    assert "放弃" in focus_words("外交部发言人敦促北约放弃什么过时理念")
+    assert focus_words("今天天气不错") == ()
+
+
+def test_analyze_weights_rare_words_over_common_ones():
+    vocab = Vocabulary({"江口县": 50, "县长": 3, "贫困": 80}, n_chunks=100, glossary_forms={})
+    q = analyze("江口县县长是谁？", vocab)
+    assert q.kind == "who" and q.language == "zh"
+    assert q.weights["县长"] > q.weights["江口县"]
+    assert coverage(q, "江口县县长杨云") == pytest.approx(1.0)
+    assert coverage(q, "江口县贫困发生率") < 0.5
+    en = analyze("Who is the county head?", vocab)
+    assert en.language == "en" and en.kind == "who"
+
+
+def test_years_and_numbers_named_in_the_question_are_kept():
+    vocab = Vocabulary({}, n_chunks=10, glossary_forms={})
+    q = analyze("2022年翠屏区种植水稻多少亩？", vocab)
+    assert q.years == ("2022",) and "2022" in q.numbers and q.unit == "亩"

@@ -1,0 +1,59 @@
+"""The answer model file: scoring arithmetic, a round trip through JSON, and clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+
+from assistant.features import FEATURES, QUESTION_FEATURES
+from assistant.ranker import AnswerModel, Linear, ModelFileError
+
+
+def _model(**weights: float) -> AnswerModel:
+    return AnswerModel(sentence=Linear.from_weights(FEATURES, weights, -1.0),
+                       question=Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0),
+                       threshold=0.3, extra_ratio=0.6)
+
+
+def test_probability_is_the_logistic_of_the_weighted_features():
+    m = _model(cov_sent=2.0, type_ok=1.0)
+    assert m.probability({}) == pytest.approx(1 / (1 + math.e))
+    assert m.probability({"cov_sent": 1.0, "type_ok": 1.0}) == pytest.approx(1 / (1 + math.exp(-2.0)))
+    assert m.sentence.weights()[0] == ("cov_sent", 2.0)
+    assert m.probability({"cov_sent": -100.0}) == 0.0
+    assert m.answered({"top_logit": 0.0}) == pytest.approx(0.5)
+    scaled = Linear(("x",), (1.0,), (2.0,), (1.0,), 0.0)
+    assert scaled.probability({"x": 3.0}) == pytest.approx(1 / (1 + math.exp(-1.0)))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
+                            figures={"cross_validated": {"all": {"correct": 0.9}}})
+    m.save(tmp_path / "m.json")
+    back = AnswerModel.load(tmp_path / "m.json")
+    assert back == m
+    assert back.intent(2) is not None and back.intent(384) is None
+
+
+def test_a_model_for_other_features_or_format_is_refused_with_the_command_to_run(tmp_path):
+    path = tmp_path / "m.json"
+    data = json.loads(_model().to_json())
+    data["sentence"]["features"] = data["sentence"]["features"][:-1]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="assistant train"):
+        AnswerModel.load(path)
+    for broken in ("{not json", "[]", json.dumps({"format": 2})):
+        path.write_text(broken, encoding="utf-8")
+        with pytest.raises(ModelFileError, match="assistant train"):
+            AnswerModel.load(path)
+    with pytest.raises(ModelFileError):
+        AnswerModel.load(tmp_path / "missing.json")
+
+
+def test_the_prior_never_refuses_and_prefers_coverage():
+    prior = AnswerModel.prior()
+    assert prior.threshold == 0.0
+    assert prior.probability({"cov_sent": 1.0, "cov_ctx": 1.0}) > prior.probability({"cov_sent": 0.2})

@@ -1,0 +1,95 @@
+"""Training: labels from answer keys, folds by source article, the composer's selection, the
+threshold that keeps in-corpus refusals within the target, and a committed model that is not stale."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from assistant import training as tr
+from assistant.answer import select
+from assistant.features import FEATURES
+from assistant.ranker import AnswerModel
+from assistant.settings import defaults
+
+
+def test_labels_need_every_key_group_or_the_most_groups():
+    keys = [["杨云"], ["县长"]]
+    assert tr.label_candidates(["县长杨云发言", "杨云在场", "无关"], keys, True) == [1, 0, 0]
+    # no sentence holds both groups: the ones holding the most (at least half) are the answer
+    assert tr.label_candidates(["杨云在场", "县长讲话", "无关"], keys, True) == [1, 1, 0]
+    assert tr.label_candidates(["县长杨云"], keys, False) == [0]
+
+
+def test_select_quotes_the_best_and_close_neighbours_of_the_same_document():
+    positions = [("d", 0, 10), ("d", 12, 20), ("e", 0, 10), ("d", 2000, 2010)]
+    assert select(positions, [0.9, 0.7, 0.8, 0.85], 0.5, 0.6, 3) == (0, 1)
+    assert select(positions, [0.4, 0.3, 0.2, 0.1], 0.5, 0.6, 3) == ()
+    assert select(positions, [0.9, 0.7], 0.5, 1.01, 3) == (0,)
+
+
+def _question(i: int, answerable: bool, good: float, rng: random.Random) -> tr.QuestionRows:
+    """A made-up question: candidate 0 is the answer (when answerable); ``good`` is its coverage."""
+    feats = []
+    for j in range(4):
+        f = {name: 0.0 for name in FEATURES}
+        f["cov_sent"] = good if j == 0 else rng.uniform(0.0, 0.5)
+        f["type_ok"] = 1.0 if (j == 0 and answerable) else 0.0
+        feats.append(f)
+    q = tr.QuestionRows(qid=f"f:{i}", group=f"g{i // 2}", kind="fact", answerable=answerable,
+                        keys=[["答"]] if answerable else [], texts=["答案" if j == 0 and answerable else "别的"
+                                                               for j in range(4)],
+                        positions=[("d", 100 * j, 100 * j + 10) for j in range(4)], features=feats)
+    q.labels = tr.label_candidates(q.texts, q.keys, answerable)
+    return q
+
+
+@pytest.fixture(scope="module")
+def questions():
+    rng = random.Random(0)
+    return [_question(i, i % 5 != 0, rng.uniform(0.6, 1.0) if i % 5 else rng.uniform(0.3, 0.7), rng)
+            for i in range(120)]
+
+
+def test_folds_keep_an_article_together(questions):
+    folds = tr.folds(questions, 5)
+    assert sorted(i for f in folds for i in f) == list(range(len(questions)))
+    fold_of = {i: k for k, f in enumerate(folds) for i in f}
+    for i, q in enumerate(questions):
+        for j, other in enumerate(questions):
+            if q.group == other.group:
+                assert fold_of[i] == fold_of[j]
+
+
+def test_cross_validated_threshold_keeps_in_corpus_refusals_within_target(questions):
+    probs = tr.out_of_fold(questions, k=5)
+    answered = tr.questions_out_of_fold(questions, probs, k=5)
+    t = tr.choose_threshold(questions, probs, answered, 0.04)
+    fig = tr.figures(questions, probs, answered, t, 1.01)
+    assert fig["refused_in_corpus"] <= 0.04
+    assert fig["refused_ooc"] > 0.5 and fig["correct"] > 0.9
+    assert tr.figures(questions, probs, answered, t + 0.2, 1.01)["refused_in_corpus"] >= fig["refused_in_corpus"]
+    bins = tr.reliability(questions, probs, answered)
+    assert sum(n for *_, n in bins) == len(questions)
+
+
+def test_fitting_is_deterministic(questions):
+    a, b = tr.fit_sentences(questions), tr.fit_sentences(questions)
+    assert a.coef == b.coef and a.intercept == b.intercept
+    assert dict(a.weights())["type_ok"] > 0
+
+
+def test_the_committed_answer_model_is_not_stale():
+    """Retrain (`python -m assistant train`) after changing the training questions or the code
+    that computes features: the committed model records what it was trained on."""
+    settings = defaults()
+    model = AnswerModel.load(settings.answer_model)
+    trained = model.trained_on
+    assert trained["feature_code"] == tr.code_fingerprint(), "feature code changed since training"
+    assert trained["questions"] == tr.file_fingerprint(settings.train_questions), "training questions changed"
+    assert trained["non_questions"] == tr.file_fingerprint([settings.non_questions])
+    assert 0.0 < model.threshold < 1.0 and model.figures["cross_validated"]["all"]["refused_in_corpus"] <= 0.05
+    assert model.intent(384) is not None
+    json.dumps(model.figures)  # the figures stay plain JSON for docs/quality.md
