@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
 
-.PHONY: install model index run test test-fast eval train browser-deps clean
+.PHONY: install model index run test test-fast eval train bench browser-deps clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,6 +55,10 @@ eval: model
 train: model
 	$(BIN)/python -m assistant train
 	$(BIN)/python -m assistant quality --out docs/quality.md
+
+# embedding and cold-start figures in one table (≤ 15 minutes on 2 cores; see assistant/bench.py)
+bench: model
+	$(BIN)/python -m assistant bench
 
 clean:
 	rm -rf index .cache test-artifacts

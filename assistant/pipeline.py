@@ -83,7 +83,7 @@ class Assistant:
     @property
     def embedder(self):
         if self._embedder is None:
-            from .model import Embedder
+            from .embedding import Embedder
 
             self._embedder = Embedder(self.settings)
         return self._embedder

