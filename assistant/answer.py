@@ -79,11 +79,10 @@ class Composer:
         self.sentences = SentenceIndex(normalize)
         self._glossary = {normalize(t): v for t, v in store.glossary.items()}
 
-    @property
-    def threshold(self) -> float:
+    def threshold(self, query: Query) -> float:
         if self.config.refusal_threshold >= 0 or self.model is None:
             return max(0.0, self.config.refusal_threshold)
-        return self.model.threshold
+        return self.model.threshold_for(query.language)
 
     # ------------------------------------------------------------------ candidates
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
@@ -135,7 +134,7 @@ class Composer:
             raise RuntimeError("答案模型未加载。请运行 `python -m assistant train` 生成 assistant/answer_model.json。")
         probs = [c.probability for c in cands]
         answered = self.model.answered(question_features([c.features for c in cands], probs))
-        chosen = () if answered < self.threshold else select(
+        chosen = () if answered < self.threshold(query) else select(
             [(c.doc_id, c.start, c.end) for c in cands], probs, 0.0, self.model.extra_ratio,
             self.config.max_answer_sentences)
         if chosen:
@@ -147,7 +146,7 @@ class Composer:
         if lost is not None:
             answer = self._render(question, [lost], hits, [self.config.lost_number_note])
             return replace(answer, text="原文未给出具体数字。" + answer.text)
-        log.debug("refused %r: answer probability %.3f < %.3f", question, answered, self.threshold)
+        log.debug("refused %r: answer probability %.3f < %.3f", question, answered, self.threshold(query))
         unknown = [e for e in query.entities if not any(e in h.chunk.search_text for h in hits)]
         return self._refuse(question, hits, f"资料中没有提到“{'、'.join(unknown)}”。" if unknown else "")
 
@@ -178,7 +177,7 @@ class Composer:
         best = max(range(len(cands)), key=lambda i: probs[i], default=None)
         if best is None or restored[best] is cands[best].features:
             return None  # the best reading is not a sentence that lost its number
-        return cands[best] if self.model.answered(question_features(restored, probs)) >= self.threshold else None
+        return cands[best] if self.model.answered(question_features(restored, probs)) >= self.threshold(query) else None
 
     # ------------------------------------------------------------------ questions about the document
     def _document_fact(self, question: str, query: Query, hits: list[Hit]) -> Answer:

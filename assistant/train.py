@@ -102,10 +102,12 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     extra_ratio = tr.choose_extra_ratio(rows, probs, everything, 0.0, max_chars)
     follow = tr.choose_follow_kinds(rows, probs, everything, 0.0, extra_ratio, max_chars)
     answered = tr.questions_out_of_fold(rows, probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
-    threshold = tr.choose_threshold(rows, probs, answered, settings.train_max_in_corpus_refused)
+    thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
     model = AnswerModel(sentence=tr.fit_sentences(rows, c=c),
                         question=tr.fit_questions(rows, probs, extra_ratio, follow),
-                        threshold=threshold, extra_ratio=extra_ratio, follow_kinds=follow)
+                        threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
+                        extra_ratio=extra_ratio, follow_kinds=follow)
+    threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
     cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
@@ -143,7 +145,8 @@ def run(settings: Settings, say: Callable[[str], None] = print, reliability_png:
 
 
 def report(model: AnswerModel) -> str:
-    lines = [f"阈值 threshold {model.threshold:.2f}, 追加句比例 extra ratio {model.extra_ratio:.2f}, "
+    lines = [f"阈值 threshold {model.threshold:.2f}（其他语言 other languages {model.other_language_threshold:.2f}）, "
+             f"追加句比例 extra ratio {model.extra_ratio:.2f}, "
              f"接续下一句的题型 follow kinds {', '.join(model.follow_kinds) or '—'}", "",
              "| 问题集 (交叉验证 out-of-fold) | n | correct | in-corpus refused | OOC refused |", "|---|---|---|---|---|"]
     for name, f in model.figures.get("cross_validated", {}).items():

@@ -215,11 +215,23 @@ def analysed_kind(q: QuestionRows) -> str:
         if q.features else "other"
 
 
-def decide(q: QuestionRows, probs: list[float], answered: float, threshold: float, extra_ratio: float,
+def language(q: QuestionRows) -> str:
+    """``zh``, or ``other`` for a question in another language (from its candidates' features)."""
+    return "other" if q.features and q.features[0].get("q_english") else "zh"
+
+
+Threshold = float | dict[str, float]  # one for all, or one per language ("zh", "other")
+
+
+def threshold_for(q: QuestionRows, threshold: Threshold) -> float:
+    return threshold if isinstance(threshold, (int, float)) else threshold[language(q)]
+
+
+def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Threshold, extra_ratio: float,
            follow_kinds: tuple[str, ...] = (), max_sentences: int = 3) -> Decision:
     """The choice the composer makes: refuse below the threshold, else answer.select (and, for
     the kinds whose answer follows its setting, the next sentence)."""
-    if answered < threshold or not probs:
+    if answered < threshold_for(q, threshold) or not probs:
         return Decision(True, ())
     return Decision(False, select(q.positions, probs, 0.0, extra_ratio, max_sentences),
                     analysed_kind(q) in follow_kinds)
@@ -246,7 +258,7 @@ def outcome(q: QuestionRows, d: Decision) -> dict[str, bool | None]:
     return {"refused": d.refused, "correct": correct}
 
 
-def figures(questions: list[QuestionRows], probs: list[list[float]], answered: list[float], threshold: float,
+def figures(questions: list[QuestionRows], probs: list[list[float]], answered: list[float], threshold: Threshold,
             extra_ratio: float, follow_kinds: tuple[str, ...] = ()) -> dict[str, float]:
     res_a, res_o = [], []
     for q, p, a in zip(questions, probs, answered):
@@ -270,6 +282,29 @@ def choose_threshold(questions: list[QuestionRows], probs: list[list[float]], an
         if figures(questions, probs, answered, t, 1.01)["refused_in_corpus"] <= max_in_corpus_refused:
             best = t
     return best
+
+
+def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
+                      max_in_corpus_refused: float) -> dict[str, float]:
+    """Chinese questions: the in-corpus refusal target. Questions in another language are answered
+    from the embedding alone and found far less often, so holding their refusals to the same target
+    would mean answering nearly all of them wrongly: their threshold makes the most right
+    decisions (right answers plus right refusals) instead."""
+    idx = {lang: [i for i, q in enumerate(questions) if language(q) == lang] for lang in ("zh", "other")}
+
+    def part(lang: str) -> tuple[list, list, list]:
+        return ([questions[i] for i in idx[lang]], [probs[i] for i in idx[lang]], [answered[i] for i in idx[lang]])
+
+    out = {"zh": choose_threshold(*part("zh"), max_in_corpus_refused)}
+    qs, ps, an = part("other")
+
+    def right(t: float) -> float:
+        f = figures(qs, ps, an, t, 1.01)
+        n_a, n_o = f["n_answerable"], f["n_ooc"]
+        return (f["correct"] * n_a if n_a else 0.0) + (f["refused_ooc"] * n_o if n_o else 0.0)
+
+    out["other"] = max(THRESHOLD_GRID, key=lambda t: (right(t), -t)) if qs else out["zh"]
+    return out
 
 
 def _complete(questions: list[QuestionRows], probs: list[list[float]], answered: list[float], threshold: float,
