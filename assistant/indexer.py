@@ -116,8 +116,10 @@ def input_from_documents(documents: Callable[[], Iterable[Document]], total: int
 class _Vectors:
     """Vectors for chunk texts: the previous store's, the shared cache's, or newly embedded."""
 
-    def __init__(self, embedder: PassageEmbedder, previous: IndexStore | None) -> None:
+    def __init__(self, embedder: PassageEmbedder, previous: IndexStore | None,
+                 on_embedded: Callable[[int], None] | None = None) -> None:
         self.embedder = embedder
+        self.on_embedded = on_embedded  # told after each embedding batch (the progress bar)
         self.cache = getattr(embedder, "cache", None)
         self.space = getattr(embedder, "passage_space", embedder.model_id)
         self.rows: dict[bytes, int] = {}
@@ -151,6 +153,8 @@ class _Vectors:
                 self.cache.put(self.space, batch, vectors)
             for t, v in zip(batch, vectors):
                 out[need[t]] = v
+            if self.on_embedded:
+                self.on_embedded(len(batch))
         return out, len(missing)
 
 
@@ -235,12 +239,18 @@ def _read_documents(source, staging: Staging, state: dict, embedder, previous, s
     finished = state["phase"] != "docs"
     docs, chunks = DocumentWriter(staging), ChunkWriter(staging)
     vectors_fh = staging.open(VECTORS_FILE)
-    vectors = None if finished else _Vectors(embedder, previous)
     batch: list[tuple[Document, list[Chunk]]] = []
     batch_ids: set[str] = set()
     n_batch = 0
     bar = tqdm(total=source.total, desc="建索引 / indexing", unit="篇", disable=not progress or finished,
-               smoothing=0.05)
+               smoothing=0.05, mininterval=1.0)
+    embedded = [int(state["n_embedded"])]
+
+    def show(n: int) -> None:  # embedding a batch takes minutes: keep the bar alive meanwhile
+        embedded[0] += n
+        bar.set_postfix_str(f"{state['n_chunks']} 块, 新向量化 {embedded[0]}")
+
+    vectors = None if finished else _Vectors(embedder, previous, show)
 
     def flush(items_done: int) -> None:
         nonlocal batch, n_batch
@@ -254,6 +264,7 @@ def _read_documents(source, staging: Staging, state: dict, embedder, previous, s
         state.update(items=items_done, n_chunks=state["n_chunks"] + len(texts),
                      n_embedded=state["n_embedded"] + n_new)
         staging.checkpoint(state)
+        embedded[0] = int(state["n_embedded"])
         bar.set_postfix_str(f"{state['n_chunks']} 块, 新向量化 {state['n_embedded']}", refresh=False)
         batch, n_batch = [], 0
         batch_ids.clear()
