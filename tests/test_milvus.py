@@ -25,9 +25,9 @@ pytest.importorskip("milvus_lite")
 
 
 def _milvus(tmp_path, **changes) -> Settings:
-    return defaults().replace(index_dir=tmp_path / "index", vector_store="milvus",
-                              milvus_uri=str(tmp_path / "milvus" / "assistant.db"), build_checkpoint_chunks=8,
-                              **changes)
+    values = {"milvus_uri": str(tmp_path / "milvus" / "assistant.db"), **changes}
+    return defaults().replace(index_dir=tmp_path / "index", vector_store="milvus", build_checkpoint_chunks=8,
+                              **values)
 
 
 def _build(settings, corpus, embedder=None):
@@ -110,3 +110,46 @@ def test_seed_questions_score_the_same_on_milvus_and_faiss(embedder, tmp_path):
     for figure in ("evidence@k", "mrr"):
         assert abs(figures["milvus"][figure] - figures["faiss"][figure]) <= 0.02, figures
     assert figures["milvus"]["evidence@k"] >= 0.95
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_milvus_server_uri_is_all_that_changes(tmp_path):
+    """The same build and searches against a Milvus server over gRPC on the loopback (Milvus Lite
+    started as a server: the client path a standalone or cluster deployment uses)."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    server = shutil.which("milvus-lite") or str(Path(sys.executable).parent / "milvus-lite")
+    port = _free_port()
+    proc = subprocess.Popen([server, "server", "--data-dir", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the Milvus Lite server did not start within 60 s")
+        corpus = _corpus(tmp_path / "news.jsonl", n=12)
+        local = _build(_milvus(tmp_path / "lite"), corpus)
+        remote = _build(_milvus(tmp_path, milvus_uri=f"http://127.0.0.1:{port}"), corpus)
+        assert remote.engine["uri"] == f"http://127.0.0.1:{port}"
+        vectors = np.asarray(local.vectors()[:4])
+        np.testing.assert_array_equal(remote.dense.search(vectors, 3)[1], local.dense.search(vectors, 3)[1])
+        assert remote.bm25.search(["江口", "茶叶"], 5) == local.bm25.search(["江口", "茶叶"], 5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
