@@ -40,8 +40,15 @@ from .chunk_table import ChunkTable, ChunkWriter
 from .chunking import chunk_document
 from .doc_table import DocumentTable, DocumentWriter, map_array
 from .embedding.cache import text_key
-from .index import (INDEX_FORMAT, VECTORS_FILE, IndexStore, PassageEmbedder, chunker_config, publish_store,
-                    remove_stale_builds)
+from .index import (
+    INDEX_FORMAT,
+    VECTORS_FILE,
+    IndexStore,
+    PassageEmbedder,
+    chunker_config,
+    publish_store,
+    remove_stale_builds,
+)
 from .loaders import LoaderError, iter_documents, iter_supported_files
 from .schema import Chunk, Document
 from .settings import Settings, section
@@ -88,7 +95,7 @@ def _files_of(paths: Iterable[Path]) -> list[Path]:
 def _count_items(path: Path) -> int:
     """Documents a file will give: its non-blank lines for JSON Lines (streamed), else one."""
     name = path.name.lower()
-    if not (name.endswith(".jsonl") or name.endswith(".jsonl.gz")):
+    if not name.endswith((".jsonl", ".jsonl.gz")):
         return 1
     opener = gzip.open if name.endswith(".gz") else open
     with contextlib.suppress(OSError, EOFError), opener(path, "rb") as fh:

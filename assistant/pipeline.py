@@ -85,7 +85,7 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False,
-             load_answer_model: bool = True, llm=None) -> "Assistant":
+             load_answer_model: bool = True, llm=None) -> Assistant:
         """Load the index; build it from ``settings.corpus`` when missing, damaged or stale. ``llm``
         is an LLM answerer, or ``"auto"``: the one the settings configure (none when they do not)."""
         if llm == "auto":
@@ -115,7 +115,7 @@ class Assistant:
             assistant.build(settings.corpus, progress=progress)
         return assistant
 
-    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> "Assistant":
+    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> Assistant:
         """The same index and embedder answering under other settings, another answer model or
         another LLM (``llm=None``: none) — for comparisons and cross-validated evaluation."""
         other = Assistant(self.settings.replace(**changes), embedder=self.embedder,

@@ -58,7 +58,7 @@ class Staging:
         """The append handle of file ``name`` (created when missing)."""
         fh = self._files.get(name)
         if fh is None:
-            fh = self._files[name] = open(self.folder / name, "ab")
+            fh = self._files[name] = open(self.folder / name, "ab")  # noqa: SIM115 - kept open until close()
         return fh
 
     def checkpoint(self, state: dict) -> None:

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.batch import answer_record  # noqa: E402
-from assistant.evaluation import evaluate, load_questions  # noqa: E402
-from assistant.pipeline import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.batch import answer_record
+from assistant.evaluation import evaluate, load_questions
+from assistant.pipeline import Assistant
+from assistant.settings import Settings
 
 DEFAULT_QUESTIONS = (ROOT / "data" / "questions" / "seed-public.jsonl",
                      ROOT.parent / "shared" / "eval" / "news-questions.jsonl")
@@ -76,7 +76,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1, help="timed passes over the questions")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    out: dict = {"uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+    out: dict = {"uptime": subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()}
     t0 = time.perf_counter()
     settings = Settings.from_env(index_dir=Path(args.index))
     assistant = Assistant.open(settings, build_if_missing=False)
@@ -107,7 +107,7 @@ def main() -> int:
         figures = report.figures()
         out[name] = {k: round(v, 4) for k, v in figures.items() if isinstance(v, float)} | {"n": len(questions)}
     out["rss_mb"], out["peak_rss_mb"] = (round(x) for x in rss_mb())
-    out["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    out["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
     print(json.dumps(out, ensure_ascii=False, indent=None if args.json else 1))
     return 0
 

@@ -14,8 +14,7 @@ from assistant.evaluation import evaluate, load_questions
 from assistant.index import load_store
 from assistant.indexer import build_index, input_from_paths
 from assistant.settings import Settings, defaults, section
-from assistant.vector_store import EngineConfig
-from assistant.vector_store import milvus_store
+from assistant.vector_store import EngineConfig, milvus_store
 
 from .conftest import CORPUS, PUBLIC_QUESTIONS
 from .fakes import FakeEmbedder

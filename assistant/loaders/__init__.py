@@ -20,8 +20,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..schema import Document, content_hash
-from .base import (IMAGE_SUFFIXES, SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, Extracted, LoaderError, PageProgress,
-                   ReadOptions, empty_file, unsupported)
+from .base import (
+    IMAGE_SUFFIXES,
+    SIDECAR_SUFFIX,
+    SUPPORTED_SUFFIXES,
+    Extracted,
+    LoaderError,
+    PageProgress,
+    ReadOptions,
+    empty_file,
+    unsupported,
+)
 from .images import extract_image
 from .jsonl import is_jsonl_gz, iter_jsonl, load_jsonl
 from .pdf import extract_pdf
@@ -32,21 +41,21 @@ from .webpage import extract_html
 from .word import extract_docx
 
 __all__ = [
-    "SUPPORTED_SUFFIXES",
     "IMAGE_SUFFIXES",
     "SIDECAR_SUFFIX",
+    "SUPPORTED_SUFFIXES",
     "LoaderError",
     "ReadOptions",
     "decode_bytes",
-    "read_text_file",
-    "read_sidecar",
-    "sidecar_path",
     "is_sidecar",
+    "iter_documents",
+    "iter_supported_files",
     "load_file",
     "load_jsonl",
     "load_paths",
-    "iter_documents",
-    "iter_supported_files",
+    "read_sidecar",
+    "read_text_file",
+    "sidecar_path",
     "sniff_kind",
 ]
 
@@ -174,7 +183,7 @@ def _read_file(file: Path, options: ReadOptions) -> Iterator[Document | LoaderEr
     except LoaderError as exc:
         yield exc
         return
-    except Exception as exc:  # never let one odd file abort the whole load
+    except Exception as exc:  # noqa: BLE001 - never let one odd file abort the whole load
         yield LoaderError(f"读取文件失败：{file.name}（{type(exc).__name__}: {exc}）。请检查文件是否损坏后重试。", file)
         return
     yield from errors

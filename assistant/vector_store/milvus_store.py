@@ -64,7 +64,7 @@ def client(uri: str, token: str = ""):
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
             try:
                 found = MilvusClient(uri, token=token) if token else MilvusClient(uri)
-            except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+            except Exception as exc:
                 raise MilvusUnavailable(
                     f"无法连接 Milvus（{uri}：{type(exc).__name__}: {exc}）。请检查 ASSISTANT_MILVUS_URI / "
                     "ASSISTANT_MILVUS_TOKEN，或服务是否已启动。") from exc
