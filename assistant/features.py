@@ -112,8 +112,10 @@ def type_ok(kind: str, text: str, question: str) -> bool:
 
 
 def _new_numbers(text: str, question: str) -> list[str]:
+    """Numbers the question does not name, outside dates (12月13日 is a date, not an amount)."""
     named = set(_DIGITS.findall(question))
-    return [d for d in _DIGITS.findall(text) if d not in named]
+    undated = types.DATE.sub(lambda m: " " * len(m.group(0)), text)
+    return [d for d in _DIGITS.findall(undated) if d not in named]
 
 
 def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_norm: str,

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl"))
     non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
     train_folds: int = 5
-    train_max_in_corpus_refused: float = 0.04  # the refusal threshold keeps in-corpus refusals within this (CV)
+    train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
     train_regularization: float = 1.0  # LogisticRegression's C
 
     # ---------------------------------------------------------------- optional LLM (OpenAI-compatible)
