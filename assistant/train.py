@@ -110,6 +110,9 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
+    zh = [i for i, q in enumerate(rows) if tr.language(q) == "zh"]
+    cv["chinese"] = tr.figures([rows[i] for i in zh], [probs[i] for i in zh], [answered[i] for i in zh], threshold,
+                               extra_ratio, follow)
     cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
     return model, {"cross_validated": cv,
                    "reliability": tr.reliability(rows, probs, answered, extra_ratio, follow)}
