@@ -351,9 +351,12 @@ def test_placeholder_and_examples_come_from_the_corpus(page, app):
     placeholder = page.locator("#chat-question textarea").get_attribute("placeholder")
     assert questions[0] in placeholder and "江口县委书记是谁" not in placeholder
     _tab(page, "备课")
-    expect(page.locator("#prep-examples .example-q").first).to_have_text(example_topics(store)[0])
-    assert example_topics(store)[0] in page.locator("#prep-topic textarea, #prep-topic input").first.get_attribute(
-        "placeholder")
+    topic = example_topics(store)[0]
+    expect(page.locator("#prep-examples .example-q").first).to_have_text(topic)
+    assert topic in page.locator("#prep-topic textarea, #prep-topic input").first.get_attribute("placeholder")
+    page.locator("#prep-examples .example-q").first.click()  # a topic button makes its outline at once
+    expect(page.locator("#prep-status")).to_contain_text("已生成提纲")
+    expect(page.locator("#prep-outline h2")).to_have_text(f"备课提纲：{topic}")
 
 
 def test_errors_are_chinese_messages(page, app):

@@ -15,7 +15,7 @@ from ..examples import example_questions, placeholder
 from ..schema import Answer
 from .assets import results_js
 from .chat_view import WELCOME, messages, sources_html, with_pending
-from .context import AppContext, clicked_example
+from .context import AppContext, Refresh, clicked_example
 from .errors import user_message
 from .html import examples_html, notice
 from .viewer import DocViewer
@@ -43,7 +43,7 @@ def _turn_of(index) -> int:
     return int(i) // 2
 
 
-def build(ctx: AppContext) -> list[tuple]:
+def build(ctx: AppContext) -> list[Refresh]:
     store = ctx.store()
     conv_state = gr.State(Conversation())
     with gr.Row(elem_classes=["stack-mobile"]):
@@ -127,4 +127,4 @@ def build(ctx: AppContext) -> list[tuple]:
         questions = example_questions(ctx.store(), ctx.settings.example_questions)
         return examples_html("试试这些问题：", questions), gr.Textbox(placeholder=placeholder(questions))
 
-    return [(refresh, [], [examples, question])]
+    return [Refresh(refresh, [], [examples, question])]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import gradio as gr
 
@@ -22,6 +24,15 @@ from ..storage import safe_filename
 
 EXPORT_MAX_AGE_S = 86400  # downloads older than a day are removed when a new one is made
 EXPORT_STEM_CHARS = 40
+
+
+class Refresh(NamedTuple):
+    """What a tab re-renders when the page loads and whenever the tab is opened (documents, examples,
+    the glossary may have changed through an upload): ``fn(*inputs) → outputs``."""
+
+    fn: Callable
+    inputs: list[gr.components.Component]
+    outputs: list[gr.components.Component]
 
 
 @dataclass

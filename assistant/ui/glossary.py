@@ -10,7 +10,7 @@ from ..index import IndexStore
 from ..normalize import normalize
 from ..terms import Term, TermSpan
 from .assets import results_js
-from .context import AppContext
+from .context import AppContext, Refresh
 from .errors import user_message
 from .html import doc_position, esc, notice, view_button
 from .viewer import DocViewer
@@ -105,7 +105,7 @@ def filter_placeholder(store: IndexStore | None) -> str:
     return f"{FILTER_LEAD}，例如：{names[0].term[:2]}" if names else FILTER_LEAD
 
 
-def build(ctx: AppContext) -> list[tuple]:
+def build(ctx: AppContext) -> list[Refresh]:
     with gr.Row(elem_classes=["stack-mobile"]):
         with gr.Column(scale=3, min_width=320):
             query = gr.Textbox(label="查找术语", placeholder=filter_placeholder(ctx.store()), elem_id="glossary-filter")
@@ -124,4 +124,4 @@ def build(ctx: AppContext) -> list[tuple]:
 
     query.change(render, [query], [view], show_progress="hidden", concurrency_limit=None)
     viewer.connect(view)
-    return [(refresh, [query], [view, query])]
+    return [Refresh(refresh, [query], [view, query])]

@@ -22,7 +22,7 @@ from ..pipeline import Assistant
 from ..schema import Document
 from ..settings import Settings
 from ..storage import atomic_write_bytes, atomic_write_text, safe_filename
-from .context import AppContext
+from .context import AppContext, Refresh
 from .errors import UserError, user_message
 from .html import esc, notice
 from .search import parse_date_input
@@ -267,7 +267,7 @@ class Admin:
         return "".join(out)
 
 
-def build(ctx: AppContext) -> list[tuple]:
+def build(ctx: AppContext) -> list[Refresh]:
     settings = ctx.settings
     admin = Admin(ctx)
     summary = gr.HTML(summary_html(ctx.assistant), elem_id="library-summary")
@@ -284,7 +284,7 @@ def build(ctx: AppContext) -> list[tuple]:
             return summary_html(ctx.assistant), doc_rows(ctx.assistant)
 
         refresh_btn.click(refresh_ro, None, outputs_refresh, concurrency_limit=None)
-        return [(refresh_ro, [], outputs_refresh)]
+        return [Refresh(refresh_ro, [], outputs_refresh)]
 
     mb = settings.max_upload_mb
     with gr.Column(elem_id="library-admin", variant="panel"):
@@ -339,4 +339,4 @@ def build(ctx: AppContext) -> list[tuple]:
     delete_btn.click(do_delete, [doc_dd, password], [status, *outputs], **write)
     rebuild_btn.click(do_rebuild, [password, full], [status, *outputs], **write)
     refresh_btn.click(refresh, None, outputs, concurrency_limit=None)
-    return [(refresh, [], outputs)]
+    return [Refresh(refresh, [], outputs)]

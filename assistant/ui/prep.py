@@ -10,7 +10,7 @@ from ..examples import example_topics, topic_placeholder
 from ..index import IndexStore
 from ..lecture import Block, Outline, Quote, blocks, build_outline, outline_to_docx, outline_to_markdown
 from .assets import results_js
-from .context import AppContext, clicked_example, no_file
+from .context import AppContext, Refresh, clicked_example, no_file
 from .errors import user_message
 from .html import esc, examples_html, notice, source_card
 from .viewer import DocViewer
@@ -51,7 +51,7 @@ def outline_html(outline: Outline, store: IndexStore | None) -> str:
     return '<div class="outline">' + "".join(_block_html(b, store) for b in blocks(outline)) + "</div>"
 
 
-def build(ctx: AppContext) -> list[tuple]:
+def build(ctx: AppContext) -> list[Refresh]:
     with gr.Row(elem_classes=["stack-mobile"]):
         with gr.Column(scale=3, min_width=320):
             examples = gr.HTML("", js_on_load=results_js(), elem_id="prep-examples")
@@ -100,4 +100,4 @@ def build(ctx: AppContext) -> list[tuple]:
         topics = example_topics(ctx.store())
         return examples_html("可选主题：", topics), gr.Textbox(placeholder=topic_placeholder(topics, TOPIC_LEAD))
 
-    return [(refresh, [], [examples, topic])]
+    return [Refresh(refresh, [], [examples, topic])]

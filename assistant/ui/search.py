@@ -16,7 +16,7 @@ from ..pipeline import Assistant
 from ..schema import Hit
 from ..text import paragraph_number
 from .assets import results_js
-from .context import AppContext, no_file
+from .context import AppContext, Refresh, no_file
 from .errors import UserError, user_message
 from .html import doc_position, esc, notice, spans_html, term_spans, view_button
 from .viewer import DocViewer
@@ -164,7 +164,7 @@ def results_html(store: IndexStore, hits: list[Hit], words: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- the tab
-def build(ctx: AppContext) -> list[tuple]:
+def build(ctx: AppContext) -> list[Refresh]:
     with gr.Row(elem_classes=["stack-mobile"]):
         with gr.Column(scale=3, min_width=320):
             with gr.Row(elem_classes=["stack-mobile"]):
@@ -223,4 +223,4 @@ def build(ctx: AppContext) -> list[tuple]:
         return gr.Dropdown(choices=choices, value=[v for v in (current or []) if v in valid]), gr.Textbox(
             placeholder=placeholder)
 
-    return [(refresh, [docs], [docs, query])]
+    return [Refresh(refresh, [docs], [docs, query])]
