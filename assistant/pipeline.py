@@ -45,9 +45,24 @@ class QuestionError(ValueError):
 
 @dataclass(frozen=True)
 class Snapshot:
+    """One consistent index for a whole task (an outline, a search page): callers outside the
+    assistant read through these methods, never through ``retriever`` itself."""
+
     store: IndexStore
     retriever: Retriever
     composer: Composer
+
+    def parse(self, text: str) -> Query:
+        """What ``text`` asks: its content words (``.words``, e.g. to highlight), terms and kind."""
+        return self.retriever.parse(text)
+
+    def search(self, query: Query, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        """The ``k`` best passages for a parsed query, only from ``doc_ids`` when given."""
+        return self.retriever.search_query(query, k=k, doc_ids=doc_ids)
+
+    def coverage(self, query: Query, normalized_text: str) -> float:
+        """Weighted share of the query's content words found in ``normalized_text`` (0–1)."""
+        return self.retriever.coverage(query, normalized_text)
 
 
 @dataclass(frozen=True)
