@@ -10,8 +10,20 @@ import pytest
 
 from assistant.settings import Settings
 from tests.render_pages import FONT, char_accuracy, image_pdf, render, seed_paragraphs
-from tests.test_ui_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, TIMEOUT, _answers, _ask, _fill, _free_port,
-                                   _serve, _shot, _tab, _wait_answered)
+from tests.test_ui_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    TIMEOUT,
+    _answers,
+    _ask,
+    _fill,
+    _free_port,
+    _serve,
+    _shot,
+    _tab,
+    _wait_answered,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
