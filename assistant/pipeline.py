@@ -282,15 +282,15 @@ class Assistant:
         """Text deltas from the LLM (when one is configured), then the final, verified Answer."""
         q = self.check_question(question)
         snap = self.snapshot
+        if self._is_non_question(q):  # a greeting is not a follow-up: it is kept as said
+            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
+            if conversation is not None:
+                conversation.add(q, q, answer)
+            yield _with_question(answer, q, q)
+            return
         resolution = conversation.resolution(q) if conversation else Resolution(q, False)
         resolved = resolution.text
         query = snap.retriever.parse(resolved)
-        if self._is_non_question(q):
-            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
-            if conversation is not None:
-                conversation.add(q, resolved, answer)
-            yield _with_question(answer, q, resolved)
-            return
         answer = None
         scoped = self._scoped_hits(query, resolution)
         if scoped:  # a follow-up is first answered where the conversation was
