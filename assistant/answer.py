@@ -184,12 +184,13 @@ class Composer:
         """Author, reporter, source, date or title of the best-matching document, quoted from its
         header or footer line (or from the metadata it came with)."""
         wanted = docmeta.asked_field(query.normalized) or "author"
-        doc = self.store.documents[hits[0].chunk.doc_id]
+        doc = self.store.documents[self._document_asked_about(query, hits)]
         found = docmeta.find(docmeta.extract(doc.text, doc_metadata(doc)), wanted)
         label = docmeta.LABELS.get(wanted, wanted)
         if found is None:
             return self._refuse(question, hits, f"资料《{doc.title}》没有注明{label}。")
-        lead = f"《{doc.title}》的{docmeta.LABELS[found.name]}：{found.value}。"
+        lead = (f"标题：《{found.value}》。" if found.name == "title"
+                else f"《{doc.title}》的{docmeta.LABELS[found.name]}：{found.value}。")
         if found.start < 0:
             return Answer(question=question, text=lead + "（出自文档登记信息）", notes=("出自随文件登记的元数据，不在正文中。",),
                           retrieved=tuple(hits))
@@ -198,6 +199,19 @@ class Composer:
         span = spans[i]
         cand = Candidate(doc.doc_id, span.start, span.end, doc.text[span.start : span.end], "", "", 1, hits[0], i)
         return self._render(question, [cand], hits, [], lead=lead)
+
+    def _document_asked_about(self, query: Query, hits: list[Hit]) -> str:
+        """The document “这篇文章” means: the best hit when the question names something else to
+        find it by (or a follow-up searched the previous answer's documents); when it names nothing,
+        the one document the library holds registered metadata for (a sidecar or the file's own
+        author), if there is exactly one such among the hits' documents or in the library."""
+        if docmeta.names_something(query.topic):
+            return hits[0].chunk.doc_id
+        registered = [d for d in self.store.documents.values() if d.author]
+        ranked = [h.chunk.doc_id for h in hits if self.store.documents[h.chunk.doc_id].author]
+        if ranked:
+            return ranked[0]
+        return registered[0].doc_id if len(registered) == 1 else hits[0].chunk.doc_id
 
     # ------------------------------------------------------------------ domain terms
     def _composite_term(self, question: str, query: Query, hits: list[Hit]) -> Answer | None:

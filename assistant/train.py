@@ -42,6 +42,7 @@ def fingerprint(settings: Settings, assistant) -> dict:
         "questions": tr.file_fingerprint(settings.train_questions),
         "non_questions": tr.file_fingerprint([settings.non_questions]),
         "feature_code": tr.code_fingerprint(),
+        "training_code": tr.code_fingerprint(tr.TRAINING_CODE),
         "model_id": assistant.embedder.model_id,
         "documents": len(assistant.store.documents),
         "chunks": len(assistant.store.chunks),
@@ -54,7 +55,8 @@ def fingerprint(settings: Settings, assistant) -> dict:
 
 
 def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
-    key = hashlib.sha256(json.dumps(fingerprint(settings, assistant), sort_keys=True).encode()).hexdigest()[:16]
+    inputs = {k: v for k, v in fingerprint(settings, assistant).items() if k != "training_code"}
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
     path = ROWS_CACHE / f"{key}.jsonl"
     if path.exists():
         say(f"候选句缓存 / cached candidates: {path}")
@@ -110,6 +112,9 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
+    zh = [i for i, q in enumerate(rows) if tr.language(q) == "zh"]
+    cv["chinese"] = tr.figures([rows[i] for i in zh], [probs[i] for i in zh], [answered[i] for i in zh], threshold,
+                               extra_ratio, follow)
     cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
     return model, {"cross_validated": cv,
                    "reliability": tr.reliability(rows, probs, answered, extra_ratio, follow)}

@@ -92,6 +92,7 @@ def _stored_batches(tmp_path, n_batches: int, size: int) -> list[int]:
     return counts
 
 
+@pytest.mark.slow  # builds a real model folder, runs OCR or several processes: seconds, not milliseconds
 def test_several_processes_write_at_once(tmp_path):
     VectorCache(tmp_path)
     procs = [_writer(tmp_path, w, 15, 50) for w in range(3)]  # batches 0-14, 10-24, 20-29 and 0-4

@@ -45,6 +45,7 @@ def _stage_names(parent: Path, out: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{out.name}.tmp-"))
 
 
+@pytest.mark.slow  # builds a real model folder, runs OCR or several processes: seconds, not milliseconds
 @pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_failed_build_leaves_existing_folder_untouched(tmp_path, monkeypatch, error):
     out = tmp_path / "model"
@@ -66,6 +67,7 @@ def test_failed_build_leaves_existing_folder_untouched(tmp_path, monkeypatch, er
     assert _stage_names(tmp_path, out) == []
 
 
+@pytest.mark.slow  # builds a real model folder, runs OCR or several processes: seconds, not milliseconds
 def test_failed_first_build_leaves_nothing(tmp_path, monkeypatch):
     out = tmp_path / "model"
 

@@ -33,6 +33,7 @@ def _fake_build(builds: list):
     return build
 
 
+@pytest.mark.slow  # builds a real model folder, runs OCR or several processes: seconds, not milliseconds
 def test_onnx_folder_is_rebuilt_only_when_missing_damaged_or_stale(tmp_path, monkeypatch):
     builds: list = []
     monkeypatch.setattr(onnx_build, "build_onnx", _fake_build(builds))

@@ -9,8 +9,17 @@ import pytest
 
 from assistant.loaders import LoaderError, load_file, load_paths, sniff_kind
 from assistant.schema import content_hash
-from tests.loader_fixtures import (EXE_BYTES, PNG_HEADER, SEED, SEED_TITLE, TEXT_PDF_CONTENT, ZH, make_docx, make_pdf,
-                                   zip_bytes)
+from tests.loader_fixtures import (
+    EXE_BYTES,
+    PNG_HEADER,
+    SEED,
+    SEED_TITLE,
+    TEXT_PDF_CONTENT,
+    ZH,
+    make_docx,
+    make_pdf,
+    zip_bytes,
+)
 
 
 def test_sidecar_title_and_date(tmp_path):
