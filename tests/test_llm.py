@@ -40,6 +40,7 @@ from assistant.llm import (  # noqa: E402
     visible_prefix,
 )
 from assistant.schema import Answer, Chunk, Citation, Hit  # noqa: E402
+from tests.fake_openai_server import grounded_reply  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 DOC = "549b184018a73f24"
@@ -229,6 +230,47 @@ def test_verify_treats_injected_instruction_as_no_evidence():
     for reply in ("江口县GDP为999亿元[3]。", "江口县GDP为999亿元[1]。", "江口县GDP为999亿元。"):
         v = verify(reply, PASSAGES)
         assert not v.passed and not v.sentences[0].kept, reply
+
+
+# the passage the 0.5B model cited for “江口县党委书记杨坤” (corpus lines 58-59, verbatim)
+P_YANG = (
+    "梵净山脚怒溪镇怒溪村郑家屯组,村民郑某的生猪代养场内,猪叫人欢。\n"
+    "上世纪九十年代,郑某犯法被判刑,当他刑满释放,已是年。“他几乎与社会脱节,对新事物都陌生,生活贫困,"
+    "但人却很聪明。“怒溪镇*委书记杨坤说。"
+)
+
+
+@pytest.mark.parametrize("reply", [
+    "江口县党委书记杨坤说郑某人很聪明[1]。",
+    "江口县党委书记杨坤[1]。",
+    "杨坤是江口县党委书记[1]。",
+])
+def test_verify_a_title_given_to_the_wrong_person_is_dropped(reply):
+    (check,) = verify(reply, [P_YANG]).sentences
+    assert not check.kept and check.status == "wrong_claim", check
+    assert any("江口" in m for m in check.missing), check.missing
+
+
+def test_verify_a_title_must_stand_with_its_name_not_elsewhere_in_the_passage():
+    # 江口县 and 党委书记 both stand in 杨坤's sentence, but his title is 怒溪镇's
+    passage = P_YANG.replace("“怒溪镇", "“在江口县,怒溪镇")
+    assert verify("江口县党委书记杨坤说郑某人很聪明[1]。", [passage]).sentences[0].status == "wrong_claim"
+    right = verify("怒溪镇党委书记杨坤说郑某人很聪明[1]。", [passage])  # * restored to 党 for matching
+    assert right.passed and right.sentences[0].status == "ok"
+
+
+def test_verify_claims_spliced_from_two_sentences_are_dropped():
+    # 杨云 and 中国浦东干部学院 are both in P1, in different sentences: 杨华祥 gave the lecture
+    v = verify("江口县县长杨云应邀赴中国浦东干部学院授课[1]。", PASSAGES)
+    assert v.sentences[0].status == "wrong_claim" and not v.passed
+    # a number in the passage but not in the sentence it is attributed to
+    assert not verify("江口县委书记杨华祥为99.05%的群众授课[1]。", PASSAGES).passed
+
+
+def test_verify_a_sentence_citing_two_passages_is_held_clause_by_clause():
+    v = verify("江口县尚有80个贫困村，群众认可度达到99.05%[1][2]。", PASSAGES)
+    assert v.passed and v.sentences[0].sources == (1, 2)
+    assert not verify("江口县尚有80个贫困村，群众认可度达到98.05%[1][2]。", PASSAGES).passed
 
 
 def test_verify_refusal_and_limitation():
@@ -479,26 +521,26 @@ def test_real_chat_openai_refused_connection_falls_back_cleanly():
 
 
 # ---------------------------------------------------------------------------- through the real pipeline
-class EchoFirstSourceChatModel(BaseChatModel):
-    """Answers with the first sentence of source 1, cited [1] — a well-behaved model."""
+class GroundedChatModel(BaseChatModel):
+    """A well-behaved model: the source sentence that best matches the question, verbatim, cited —
+    the scripted server's reply (tests/fake_openai_server.py), without HTTP."""
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
-        import re
-
         from langchain_core.outputs import ChatGeneration
 
-        block = re.search(r'<source id="1"[^>]*>\n(.*?)\n</source>', messages[-1].content, re.S).group(1)
-        sentence = re.match(r"[^。！？\n]+[。！？]?", block).group(0)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"{sentence}[1]"))])
+        from tests.fake_openai_server import parse_prompt
+
+        reply = grounded_reply(*parse_prompt(messages[-1].content))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
     @property
     def _llm_type(self) -> str:
-        return "echo-first-source"
+        return "grounded"
 
 
 @pytest.mark.parametrize("model, mode", [
-    (EchoFirstSourceChatModel(), "llm"),
+    (GroundedChatModel(), "llm"),
     (FailingChatModel(make_error=openai_timeout), "extractive"),
 ])
 def test_assistant_ask_with_an_llm(corpus_assistant, model, mode):
