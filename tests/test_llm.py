@@ -287,6 +287,9 @@ def test_verify_refusal_and_limitation():
 def test_split_answer_and_marker_forms():
     assert normalize_markers("甲【1】乙[2，3]丙［４］丁[资料5]") == "甲[1]乙[2][3]丙[4]丁[5]"
     assert split_answer("一句。[1]二句[2]。\n三句[3]") == ["一句。[1]", "二句[2]。", "三句[3]"]
+    # a cited sentence end ends a sentence even inside a quote the reply left open
+    assert split_answer("“怒溪镇*委书记杨坤说。[1]杨坤是江口县党委书记[1]。") == ["“怒溪镇*委书记杨坤说。[1]", "杨坤是江口县党委书记[1]。"]
+    assert split_answer("他说：“路再险，爬着也要看一看。”[2]") == ["他说：“路再险，爬着也要看一看。”[2]"]
     # full-width punctuation of the prose is left alone
     assert "，" in verify("江口县尚有80个贫困村，4.3万人贫困人口[2]。", PASSAGES).text
 

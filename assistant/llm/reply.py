@@ -20,6 +20,7 @@ _ANY_MARKER = re.compile(
     r"[\[【［]\s*(?:资料|来源|出处|source)?\s*([0-9０-９]+(?:\s*[,，、;；]\s*[0-9０-９]+)*)\s*[\]】］]", re.I
 )
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
+_CITED_END = re.compile(r"[。！？!?][”’」』）)】\"']*[ \t]*(?:\[\d+\])+|(?:\[\d+\])+[ \t]*[。！？!?][”’」』）)】\"']*")
 _ENUMERATOR = re.compile(r"^\s*(?:#{1,6}\s*|[-*•·]\s+|\d{1,2}[.、)）](?!\d)\s*|[（(]\d{1,2}[)）]\s*)")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _OPEN_THINK = "<think>"
@@ -37,16 +38,21 @@ def normalize_markers(text: str) -> str:
 
 def split_answer(text: str) -> list[str]:
     """Sentences of a reply (chunking.split_sentences, lists joined by ；kept whole); markers written
-    right after a sentence's end stay with that sentence."""
+    right after a sentence's end stay with that sentence. A sentence end with its markers always
+    ends a sentence, even inside a quote left open (“怒溪镇*委书记杨坤说。[1]…)."""
     out: list[str] = []
-    for span in split_sentences(text, semicolons=False):
-        piece = text[span.start : span.end]
-        lead = _LEADING_MARKERS.match(piece)
-        if lead and out:
-            out[-1] += lead.group(0).replace(" ", "").replace("\t", "")
-            piece = piece[lead.end() :].strip()
-        if piece:
-            out.append(piece)
+    last = 0
+    for cut in [m.end() for m in _CITED_END.finditer(text)] + [len(text)]:
+        part = text[last:cut]
+        last = cut
+        for span in split_sentences(part, semicolons=False):
+            piece = part[span.start : span.end]
+            lead = _LEADING_MARKERS.match(piece)
+            if lead and out:
+                out[-1] += lead.group(0).replace(" ", "").replace("\t", "")
+                piece = piece[lead.end() :].strip()
+            if piece:
+                out.append(piece)
     return out
 
 
