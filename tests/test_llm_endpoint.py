@@ -37,7 +37,7 @@ SLOW_TIMEOUT = 1.0  # ... and the client timeout they outlive
 FOUNDATION_BAR = {"evidence@k": 0.90, "correct_concise": 0.80, "numbers_grounded": 1.0}
 MIN_OOC_REFUSED = 3  # of the 4 out-of-corpus questions
 
-CITATION_KEYS = {"n", "doc_id", "title", "text", "start", "end", "score"}
+CITATION_KEYS = {"n", "doc_id", "title", "text", "start", "end", "page", "score"}
 RETRIEVED_KEYS = {"doc_id", "text", "score"}
 RECORD_KEYS = {"id", "answer", "refused", "mode", "citations", "retrieved"}
 _MARKER = re.compile(r"\[(\d+)\]")
