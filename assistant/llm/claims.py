@@ -32,7 +32,7 @@ INJECTION = re.compile(
     r"|(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|above|prior|earlier|preceding)"
     r"|system\s*prompt|系统提示|你现在是|你的新(?:任务|指令)|作为(?:AI|人工智能|语言模型|助手)"
     r"|(?:请|务必|必须|只)?(?:直接)?(?:回答|输出|回复)[:：]?\s*[“\"「]",
-    re.I,
+    re.IGNORECASE,
 )
 _NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿"
 _NUMBER_WORD = re.compile(rf"(?=.*[\d{_NUMERAL_CHARS}])[\d.%{_NUMERAL_CHARS}{UNITS}]+")
@@ -269,37 +269,37 @@ class Window:
 
 @dataclass(frozen=True)
 class Passage:
-    """A cited passage as evidence: its text, normalised text and its usable sentences."""
+    """A cited passage as evidence: its text, normalised text and its sentences."""
 
     raw: str
     norm: str
-    sentences: tuple[tuple[int, int], ...]  # spans of sentences that do not address the model
+    sentences: tuple[tuple[int, int], ...]  # spans of all its sentences
+    usable: tuple[bool, ...]  # False for a sentence that addresses the model
 
     @classmethod
-    def of(cls, text: str) -> "Passage":
-        spans = split_sentences(text, semicolons=False)
-        usable = tuple((s.start, s.end) for s in spans if not INJECTION.search(text[s.start : s.end]))
-        return cls(text, normalize(text), usable)
+    def of(cls, text: str) -> Passage:
+        spans = tuple((s.start, s.end) for s in split_sentences(text, semicolons=False))
+        return cls(text, normalize(text), spans, tuple(not INJECTION.search(text[s:e]) for s, e in spans))
+
+    def _usable(self, text: str) -> str:
+        return "\n".join(text[s:e] for (s, e), ok in zip(self.sentences, self.usable) if ok)
 
     @property
     def support(self) -> str:
         """The passage without the sentences that address the model."""
-        return "\n".join(self.raw[s:e] for s, e in self.sentences)
+        return self._usable(self.raw)
 
     @property
     def support_norm(self) -> str:
-        return "\n".join(self.norm[s:e] for s, e in self.sentences)
+        return self._usable(self.norm)
 
     def windows(self, n: int, size: int) -> Iterator[Window]:
-        """Windows of ``size`` consecutive usable sentences (an instruction sentence breaks a run)."""
-        spans = self.sentences
-        for i in range(len(spans) - size + 1):
-            run = spans[i : i + size]
-            if any(self.raw[a[1] : b[0]].strip() and INJECTION.search(self.raw[a[1] : b[0]])
-                   for a, b in zip(run, run[1:])):
-                continue
-            lo, hi = run[0][0], run[-1][1]
-            yield Window(n, tuple(run), self.raw[lo:hi], self.norm[lo:hi])
+        """Windows of ``size`` consecutive sentences, none of them addressing the model."""
+        for i in range(len(self.sentences) - size + 1):
+            if all(self.usable[i : i + size]):
+                run = self.sentences[i : i + size]
+                lo, hi = run[0][0], run[-1][1]
+                yield Window(n, run, self.raw[lo:hi], self.norm[lo:hi])
 
 
 def support_text(passage: str) -> str:

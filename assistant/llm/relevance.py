@@ -36,13 +36,13 @@ class SentenceScores:
     floor: float
 
     @classmethod
-    def of(cls, candidates: Iterable[Scored], ratio: float) -> "SentenceScores":
+    def of(cls, candidates: Iterable[Scored], ratio: float) -> SentenceScores:
         """``ratio`` × the best candidate's probability is the bar (answer.select's rule)."""
         rows = tuple((c.doc_id, c.start, c.end, float(c.probability)) for c in candidates)
         best = max((p for *_, p in rows), default=0.0)
         return cls(rows, ratio * best)
 
-    def for_passages(self, chunks: Sequence[Chunk], quoted: Sequence[Citation] = ()) -> "PassageRelevance":
+    def for_passages(self, chunks: Sequence[Chunk], quoted: Sequence[Citation] = ()) -> PassageRelevance:
         """The relevant sentence spans of each passage (offsets into ``chunk.text``)."""
         out = []
         for chunk in chunks:

@@ -17,12 +17,12 @@ from ..chunking import CLOSERS, split_sentences
 SENTENCE_END = "。！？!?"
 MARKER = re.compile(r"\[(\d+)\]")
 _ANY_MARKER = re.compile(
-    r"[\[【［]\s*(?:资料|来源|出处|source)?\s*([0-9０-９]+(?:\s*[,，、;；]\s*[0-9０-９]+)*)\s*[\]】］]", re.I
+    r"[\[【［]\s*(?:资料|来源|出处|source)?\s*([0-9０-９]+(?:\s*[,，、;；]\s*[0-9０-９]+)*)\s*[\]】］]", re.IGNORECASE
 )
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
 _CITED_END = re.compile(r"[。！？!?][”’」』）)】\"']*[ \t]*(?:\[\d+\])+|(?:\[\d+\])+[ \t]*[。！？!?][”’」』）)】\"']*")
 _ENUMERATOR = re.compile(r"^\s*(?:#{1,6}\s*|[-*•·]\s+|\d{1,2}[.、)）](?!\d)\s*|[（(]\d{1,2}[)）]\s*)")
-_THINK = re.compile(r"<think>.*?</think>", re.S)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
 _OPEN_THINK = "<think>"
 
 

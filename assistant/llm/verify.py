@@ -23,7 +23,7 @@ from ..normalize import normalize
 from ..settings import Settings, section
 from .claims import Claims, Passage, Window, bad_numbers, claims_of, overlap
 from .relevance import PassageRelevance
-from .reply import clean_body, cited_markers, normalize_markers, render_sentence, split_answer, strip_think
+from .reply import cited_markers, clean_body, normalize_markers, render_sentence, split_answer, strip_think
 
 REFUSAL_PHRASE = "资料中没有相关内容"
 _LIMITATION = re.compile(
