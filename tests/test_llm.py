@@ -290,6 +290,8 @@ def test_split_answer_and_marker_forms():
     # a cited sentence end ends a sentence even inside a quote the reply left open
     assert split_answer("“怒溪镇*委书记杨坤说。[1]杨坤是江口县党委书记[1]。") == ["“怒溪镇*委书记杨坤说。[1]", "杨坤是江口县党委书记[1]。"]
     assert split_answer("他说：“路再险，爬着也要看一看。”[2]") == ["他说：“路再险，爬着也要看一看。”[2]"]
+    # a marker opening a line is that line's (the 0.5B model writes “[1] …⏎[2] …”)
+    assert split_answer("[1] 八大攻坚战\n[2] 一砖一瓦，牵挂在心") == ["[1] 八大攻坚战", "[2] 一砖一瓦，牵挂在心"]
     # full-width punctuation of the prose is left alone
     assert "，" in verify("江口县尚有80个贫困村，4.3万人贫困人口[2]。", PASSAGES).text
 

@@ -38,21 +38,22 @@ def normalize_markers(text: str) -> str:
 
 def split_answer(text: str) -> list[str]:
     """Sentences of a reply (chunking.split_sentences, lists joined by ；kept whole); markers written
-    right after a sentence's end stay with that sentence. A sentence end with its markers always
-    ends a sentence, even inside a quote left open (“怒溪镇*委书记杨坤说。[1]…)."""
+    right after a sentence's end, on its line, stay with that sentence (a marker opening a new line
+    is that line's). A sentence end with its markers always ends a sentence, even inside a quote left
+    open (“怒溪镇*委书记杨坤说。[1]…)."""
     out: list[str] = []
-    last = 0
+    last = prev_end = 0
     for cut in [m.end() for m in _CITED_END.finditer(text)] + [len(text)]:
-        part = text[last:cut]
-        last = cut
-        for span in split_sentences(part, semicolons=False):
-            piece = part[span.start : span.end]
+        for span in split_sentences(text, last, cut, semicolons=False):
+            piece = text[span.start : span.end]
             lead = _LEADING_MARKERS.match(piece)
-            if lead and out:
+            if lead and out and "\n" not in text[prev_end : span.start]:
                 out[-1] += lead.group(0).replace(" ", "").replace("\t", "")
                 piece = piece[lead.end() :].strip()
             if piece:
                 out.append(piece)
+            prev_end = span.end
+        last = cut
     return out
 
 
