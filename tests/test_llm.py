@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ from pydantic import Field  # noqa: E402
 from assistant.conversation import Conversation  # noqa: E402
 from assistant.llm import (  # noqa: E402
     LLMAnswerer,
+    PassageRelevance,
+    SentenceScores,
     clean_condensed,
     failure_reason,
     format_sources,
@@ -271,6 +274,39 @@ def test_verify_a_sentence_citing_two_passages_is_held_clause_by_clause():
     v = verify("江口县尚有80个贫困村，群众认可度达到99.05%[1][2]。", PASSAGES)
     assert v.passed and v.sentences[0].sources == (1, 2)
     assert not verify("江口县尚有80个贫困村，群众认可度达到98.05%[1][2]。", PASSAGES).passed
+
+
+# corpus lines 58 and 60, verbatim: only the first answers “郑某是怎样脱贫的？” (answer model 0.67 vs 0.16)
+P_ZHENG = ("看着肥滚的生猪,50多岁的村民郑某激动地说:“*和*府没有放弃我,帮我适应社会又助我脱贫致富”。"
+           "目前,郑某不但脱了贫,还娶妻生了孩子。")
+ZHENG_SPLIT = P_ZHENG.index("目前")
+
+
+def test_relevance_projects_the_answer_models_scores_onto_the_passages():
+    base = 3700
+    chunk = Chunk("c", DOC, base, base + len(P_ZHENG), P_ZHENG, "", TITLE)
+    scored = [SimpleNamespace(doc_id=DOC, start=base, end=base + ZHENG_SPLIT, probability=0.67),
+              SimpleNamespace(doc_id=DOC, start=base + ZHENG_SPLIT, end=base + len(P_ZHENG), probability=0.16),
+              SimpleNamespace(doc_id="news-1", start=0, end=40, probability=0.20)]
+    scores = SentenceScores.of(scored, 0.5)
+    assert scores.floor == pytest.approx(0.335)  # extra_ratio × the best candidate's probability
+    relevance = scores.for_passages([chunk])
+    assert relevance.passes(1, 0, ZHENG_SPLIT) and not relevance.passes(1, ZHENG_SPLIT, len(P_ZHENG))
+    assert not relevance.passes(2, 0, 10)  # no such passage
+    quoted = Citation(1, DOC, TITLE, P_ZHENG[ZHENG_SPLIT:], base + ZHENG_SPLIT, base + len(P_ZHENG), 0.0)
+    assert scores.for_passages([chunk], [quoted]).passes(1, ZHENG_SPLIT, len(P_ZHENG))  # quoted: relevant
+
+
+def test_verify_a_sentence_rests_on_the_source_sentence_it_copies():
+    relevance = PassageRelevance((((0, ZHENG_SPLIT),),))
+    good = verify("50多岁的村民郑某说，党和政府帮他适应社会又助他脱贫致富[1]。", [P_ZHENG], relevance=relevance)
+    assert good.passed and good.sentences[0].status == "ok"
+    # true, and half of its words are in the relevant sentence too, but it copies the other one
+    off = verify("郑某脱了贫,娶妻生了孩子[1]。", [P_ZHENG], relevance=relevance)
+    assert off.sentences[0].status == "irrelevant" and not off.passed
+    assert verify("郑某脱了贫,娶妻生了孩子[1]。", [P_ZHENG]).passed  # without the decision it would pass
+    repaired = verify("郑某脱了贫,娶妻生了孩子。", [P_ZHENG], relevance=relevance)  # no marker: same verdict
+    assert repaired.sentences[0].status == "irrelevant"
 
 
 def test_verify_refusal_and_limitation():

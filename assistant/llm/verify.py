@@ -125,7 +125,7 @@ class _Checker:
             windows = self.locate(replace(part, words=frozenset()), ids)
             if not windows:
                 return None
-            located.append(windows)
+            located.append(resting_on(windows, part.words))
         return located or None
 
     def best_miss(self, claims: Claims, ids: Sequence[int]) -> tuple[float, tuple[str, ...]]:
@@ -140,6 +140,16 @@ class _Checker:
                     if best is None or key[:2] > best[:2]:
                         best = key
         return overlap(claims.words, union), tuple(best[2]) if best else ()
+
+
+def resting_on(windows: list[Window], words: frozenset[str]) -> list[Window]:
+    """The windows a sentence rests on: of those that hold it, the ones sharing most of its words
+    (a sentence copied from an off-topic sentence does not rest on a relevant one it half matches)."""
+    if not windows:
+        return []
+    scores = [overlap(words, w.norm) for w in windows]
+    best = max(scores)
+    return [w for w, v in zip(windows, scores) if v >= best - 1e-9]
 
 
 def _check_sentence(sentence: str, checker: _Checker) -> SentenceCheck:
@@ -163,7 +173,7 @@ def _check_cited(body: str, cited: tuple[int, ...], valid: tuple[int, ...], inva
                  claims: Claims, checker: _Checker) -> SentenceCheck:
     dropped = f"（已删去超出范围的编号 {list(invalid)}）" if invalid else ""
     windows = checker.locate(claims, valid)
-    groups = [windows] if windows else checker.by_clauses(body, claims, valid)
+    groups = [resting_on(windows, claims.words)] if windows else checker.by_clauses(body, claims, valid)
     if groups:
         if not all(any(checker.relevant(w) for w in g) for g in groups):
             return SentenceCheck(body, cited, (), False, "irrelevant",
@@ -190,7 +200,7 @@ def _repair(body: str, cited: tuple[int, ...], invalid: tuple[int, ...], claims:
     """No usable marker: attach the passage that holds the sentence, or reject it."""
     what = f"来源编号 {list(invalid)} 超出范围" if invalid else "缺少来源标注"
     ids = range(1, len(checker.passages) + 1)
-    windows = checker.locate(claims, ids)
+    windows = resting_on(checker.locate(claims, ids), claims.words)
     if windows:
         relevant = [w for w in windows if checker.relevant(w)]
         if not relevant:
