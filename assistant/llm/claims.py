@@ -103,9 +103,20 @@ def claim_words(body: str) -> frozenset[str]:
 
 
 def overlap(words: frozenset[str], normalized_source: str) -> float:
+    """Share of a sentence's words found in ``normalized_source``, each word counted once: jieba's
+    search mode also yields the pieces of a long word (江口县 → 江口), which earn partial credit for
+    it (2/3) instead of counting as words of their own."""
     if not words:
         return 1.0
-    return sum(1 for w in words if w in normalized_source) / len(words)
+    whole = [w for w in words if not any(w != o and w in o for o in words)]
+    credit = 0.0
+    for w in whole:
+        if w in normalized_source:
+            credit += 1.0
+        else:
+            credit += max((len(p) / len(w) for p in words if p != w and p in w and p in normalized_source),
+                          default=0.0)
+    return credit / len(whole)
 
 
 # ---------------------------------------------------------------------------- claims
