@@ -6,7 +6,11 @@ misbehaving variants chosen by the model name: ``inventor`` adds an invented num
 outlives the client timeout, ``stall`` falls silent mid-stream, ``broken`` answers HTTP 500,
 ``garbled`` answers malformed JSON. The CLI is configured only through ASSISTANT_LLM_* environment
 variables, as a user would, and reuses the cached distractor index (.cache/index-news, kept current
-by the ``news_assistant`` fixture). The grounded run prints its graded figures (``pytest -s``)."""
+by the ``news_assistant`` fixture). The grounded run prints its graded figures (``pytest -s``).
+
+Two scripted models replay what a real 0.5B model got past the old verification: a person given
+another place's title (江口县党委书记杨坤 for 怒溪镇*委书记杨坤) and a list answer with a verbatim
+sentence of an unrelated news article appended; both must be dropped (claims, relevance)."""
 
 from __future__ import annotations
 
