@@ -257,7 +257,8 @@ def test_verify_a_title_given_to_the_wrong_person_is_dropped(reply):
 def test_verify_a_title_must_stand_with_its_name_not_elsewhere_in_the_passage():
     # 江口县 and 党委书记 both stand in 杨坤's sentence, but his title is 怒溪镇's
     passage = P_YANG.replace("“怒溪镇", "“在江口县,怒溪镇")
-    assert verify("江口县党委书记杨坤说郑某人很聪明[1]。", [passage]).sentences[0].status == "wrong_claim"
+    for reply in ("江口县党委书记杨坤说郑某人很聪明[1]。", "江口县党委书记是杨坤[1]。", "杨坤是 江口县 党委书记[1]。"):
+        assert verify(reply, [passage]).sentences[0].status == "wrong_claim", reply
     right = verify("怒溪镇党委书记杨坤说郑某人很聪明[1]。", [passage])  # * restored to 党 for matching
     assert right.passed and right.sentences[0].status == "ok"
 

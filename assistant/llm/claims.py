@@ -42,6 +42,7 @@ _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:多|余|来|几)?\s*([万亿]+)")
 _CLAUSE_BREAK = re.compile(r"[，,。！？!?；;：:“”\"「」（）()\n]")
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t\u3000]+|[ \t\u3000]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 _COPULA = ("是", "为", "任", "担任", "系", "作为", "出任")
 _NOUNISH = ("n", "j", "nz", "ns", "nt")
 PLACE_SUFFIXES = tuple(sorted(types.PLACE_SUFFIXES, key=len, reverse=True))
@@ -215,9 +216,17 @@ def _claim(kind: str, text: str) -> Claim:
     return Claim(kind, text, _forms(kind, text))
 
 
+def _noun_run(tokens: list[tuple[str, str, int]], lo: int, hi: int, step: int) -> int:
+    """From token ``lo`` towards ``hi`` (exclusive) by ``step``, the index past the last noun-like token."""
+    i = lo
+    while i != hi and tokens[i][1].startswith(_NOUNISH) and tokens[i][0].strip():
+        i += step
+    return i
+
+
 def _bindings(norm: str, spans: list[tuple[str, types.Span]]) -> list[Binding]:
-    """Title phrases written right before a name (江口县党委书记杨坤) or after it with a copula
-    (杨坤是江口县党委书记): their places, organisations and titles go with the name."""
+    """Title phrases attached to a name — right before it (江口县党委书记杨坤) or joined by a copula
+    (杨坤是江口县党委书记, 江口县党委书记是杨坤): their places, organisations and titles go with it."""
     tokens = _tagged(norm)
     starts = {at: i for i, (_w, _f, at) in enumerate(tokens)}
     out = []
@@ -225,31 +234,35 @@ def _bindings(norm: str, spans: list[tuple[str, types.Span]]) -> list[Binding]:
         if kind != "person" or person.start not in starts:
             continue
         i = starts[person.start]
-        j = i
-        while j > 0 and tokens[j - 1][1].startswith(_NOUNISH) and tokens[j - 1][0].strip():
-            j -= 1
-        phrase = (tokens[j][2], person.start) if j < i else None
         k = i + 1
         while k < len(tokens) and tokens[k][2] < person.end:
             k += 1
-        if phrase is None and k < len(tokens) and tokens[k][0] in _COPULA:
-            m = k + 1
-            while m < len(tokens) and tokens[m][1].startswith(_NOUNISH) and tokens[m][0].strip():
-                m += 1
+        phrases = []
+        j = _noun_run(tokens, i - 1, -1, -1) + 1  # title right before the name
+        if j < i:
+            phrases.append((tokens[j][2], person.start))
+        elif i > 1 and tokens[i - 1][0] in _COPULA:  # title 是 name
+            j = _noun_run(tokens, i - 2, -1, -1) + 1
+            if j < i - 1:
+                phrases.append((tokens[j][2], tokens[i - 1][2]))
+        if k < len(tokens) - 1 and tokens[k][0] in _COPULA:  # name 是 title
+            m = _noun_run(tokens, k + 1, len(tokens), 1)
             if m > k + 1:
-                phrase = (tokens[k + 1][2], tokens[m - 1][2] + len(tokens[m - 1][0]))
-        if phrase is None or not types.ROLE.search(norm[phrase[0] : phrase[1]]):
-            continue
-        lo, hi = phrase
-        qualifiers = [_claim(k2, s.text) for k2, s in spans
-                      if k2 in ("place", "organisation", "role") and s.start >= lo and s.end <= hi]
-        if qualifiers:
-            out.append(Binding(person.text, tuple(dict.fromkeys(qualifiers))))
+                phrases.append((tokens[k + 1][2], tokens[m - 1][2] + len(tokens[m - 1][0])))
+        for lo, hi in phrases:
+            if not types.ROLE.search(norm[lo:hi]):
+                continue
+            qualifiers = [_claim(k2, s.text) for k2, s in spans
+                          if k2 in ("place", "organisation", "role") and s.start >= lo and s.end <= hi]
+            if qualifiers:
+                out.append(Binding(person.text, tuple(dict.fromkeys(qualifiers))))
     return out
 
 
 def claims_of(body: str) -> Claims:
-    """The claims of one sentence (markers already removed)."""
+    """The claims of one sentence (markers already removed); spaces a model puts between Chinese
+    words (杨华祥 应邀赴) are ignored."""
+    body = _CJK_SPACE.sub("", body)
     norm = normalize(body)
     spans = _spans(norm)
     items = tuple(dict.fromkeys(_claim(kind, s.text) for kind, s in spans))
