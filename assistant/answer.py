@@ -79,11 +79,10 @@ class Composer:
         self.sentences = SentenceIndex(normalize)
         self._glossary = {normalize(t): v for t, v in store.glossary.items()}
 
-    @property
-    def threshold(self) -> float:
+    def threshold(self, query: Query) -> float:
         if self.config.refusal_threshold >= 0 or self.model is None:
             return max(0.0, self.config.refusal_threshold)
-        return self.model.threshold
+        return self.model.threshold_for(query.language)
 
     # ------------------------------------------------------------------ candidates
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
@@ -95,11 +94,22 @@ class Composer:
             doc = self.store.documents[c.doc_id]
             defined = any(d == c.doc_id and s < c.end and c.start < e for d, s, e in definitions)
             c.features = candidate_features(query, c, ctx, self.sentences.normalized(doc), defined, doc.date)
+        if query.language != "zh" and cands:
+            self._sentence_similarity(query, cands)
         add_relative([c.features for c in cands])
         if self.model is not None:
             for c in cands:
                 c.probability = self.model.probability(c.features)
         return cands
+
+    def _sentence_similarity(self, query: Query, cands: list[Candidate]) -> None:
+        """A question in another language shares no words with the text: how close each sentence
+        is to it in the (multilingual) embedding space stands in for word coverage."""
+        retriever = self.retriever
+        vectors = retriever.embedder.embed_passages([c.normalized for c in cands])
+        sims = vectors @ retriever.query_vector(query.normalized)
+        for c, sim in zip(cands, sims):
+            c.features["sent_dense"] = float(sim)
 
     def _definition_spans(self, query: Query) -> list[tuple[str, int, int]]:
         out = []
@@ -124,7 +134,7 @@ class Composer:
             raise RuntimeError("答案模型未加载。请运行 `python -m assistant train` 生成 assistant/answer_model.json。")
         probs = [c.probability for c in cands]
         answered = self.model.answered(question_features([c.features for c in cands], probs))
-        chosen = () if answered < self.threshold else select(
+        chosen = () if answered < self.threshold(query) else select(
             [(c.doc_id, c.start, c.end) for c in cands], probs, 0.0, self.model.extra_ratio,
             self.config.max_answer_sentences)
         if chosen:
@@ -136,7 +146,7 @@ class Composer:
         if lost is not None:
             answer = self._render(question, [lost], hits, [self.config.lost_number_note])
             return replace(answer, text="原文未给出具体数字。" + answer.text)
-        log.debug("refused %r: answer probability %.3f < %.3f", question, answered, self.threshold)
+        log.debug("refused %r: answer probability %.3f < %.3f", question, answered, self.threshold(query))
         unknown = [e for e in query.entities if not any(e in h.chunk.search_text for h in hits)]
         return self._refuse(question, hits, f"资料中没有提到“{'、'.join(unknown)}”。" if unknown else "")
 
@@ -167,19 +177,20 @@ class Composer:
         best = max(range(len(cands)), key=lambda i: probs[i], default=None)
         if best is None or restored[best] is cands[best].features:
             return None  # the best reading is not a sentence that lost its number
-        return cands[best] if self.model.answered(question_features(restored, probs)) >= self.threshold else None
+        return cands[best] if self.model.answered(question_features(restored, probs)) >= self.threshold(query) else None
 
     # ------------------------------------------------------------------ questions about the document
     def _document_fact(self, question: str, query: Query, hits: list[Hit]) -> Answer:
         """Author, reporter, source, date or title of the best-matching document, quoted from its
         header or footer line (or from the metadata it came with)."""
         wanted = docmeta.asked_field(query.normalized) or "author"
-        doc = self.store.documents[hits[0].chunk.doc_id]
+        doc = self.store.documents[self._document_asked_about(query, hits)]
         found = docmeta.find(docmeta.extract(doc.text, doc_metadata(doc)), wanted)
         label = docmeta.LABELS.get(wanted, wanted)
         if found is None:
             return self._refuse(question, hits, f"资料《{doc.title}》没有注明{label}。")
-        lead = f"《{doc.title}》的{docmeta.LABELS[found.name]}：{found.value}。"
+        lead = (f"标题：《{found.value}》。" if found.name == "title"
+                else f"《{doc.title}》的{docmeta.LABELS[found.name]}：{found.value}。")
         if found.start < 0:
             return Answer(question=question, text=lead + "（出自文档登记信息）", notes=("出自随文件登记的元数据，不在正文中。",),
                           retrieved=tuple(hits))
@@ -188,6 +199,19 @@ class Composer:
         span = spans[i]
         cand = Candidate(doc.doc_id, span.start, span.end, doc.text[span.start : span.end], "", "", 1, hits[0], i)
         return self._render(question, [cand], hits, [], lead=lead)
+
+    def _document_asked_about(self, query: Query, hits: list[Hit]) -> str:
+        """The document “这篇文章” means: the best hit when the question names something else to
+        find it by (or a follow-up searched the previous answer's documents); when it names nothing,
+        the one document the library holds registered metadata for (a sidecar or the file's own
+        author), if there is exactly one such among the hits' documents or in the library."""
+        if docmeta.names_something(query.topic):
+            return hits[0].chunk.doc_id
+        registered = [d for d in self.store.documents.values() if d.author]
+        ranked = [h.chunk.doc_id for h in hits if self.store.documents[h.chunk.doc_id].author]
+        if ranked:
+            return ranked[0]
+        return registered[0].doc_id if len(registered) == 1 else hits[0].chunk.doc_id
 
     # ------------------------------------------------------------------ domain terms
     def _composite_term(self, question: str, query: Query, hits: list[Hit]) -> Answer | None:

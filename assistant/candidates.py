@@ -6,6 +6,7 @@ sentence is joined to the one after it (the scrape glued titles to text)."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field
 from .chunking import Span, is_markup, split_sentences
 from .schema import Document, Hit
 
+# lines a web page wraps every article in: never an answer
+BOILERPLATE = re.compile(r"返回搜狐|查看更多|责任编辑[:：]|联系方式[:：]|版权所有|免责声明|转载请注明|点击(?:进入|查看|关注)|"
+                         r"扫码|长按识别|[\w.-]+@[\w-]+\.[\w.]+|刷新重试|播放时间")
 CONTEXT_BEFORE = 300  # characters of the document before a sentence that still count as its context
 CONTEXT_AFTER = 60
 SHORT_SENTENCE = 16
@@ -78,6 +82,11 @@ class SentenceIndex:
         return norm
 
 
+def is_boilerplate(sentence: str) -> bool:
+    """A page's wrapping (返回搜狐，查看更多；责任编辑：…; an e-mail address) rather than its article."""
+    return bool(BOILERPLATE.search(sentence)) and len(sentence) < 120
+
+
 def _neighbour(text: str, norm: str, spans: list[Span], j: int, span: Span) -> str:
     """Sentence ``j`` when it is in the same paragraph as ``span``."""
     if not 0 <= j < len(spans):
@@ -105,7 +114,8 @@ def candidates_from_hits(hits: list[Hit], documents: dict[str, Document], senten
         norm = sentences.normalized(doc)
         for i in range(lo, hi + 1):
             span = spans[i]
-            if (doc.doc_id, span.start) in seen or is_markup(doc.text[span.start : span.end]):
+            sentence = doc.text[span.start : span.end]
+            if (doc.doc_id, span.start) in seen or is_markup(sentence) or is_boilerplate(sentence):
                 continue
             seen.add((doc.doc_id, span.start))
             out.append(Candidate(

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from .normalize import normalize
 from .schema import Chunk, Document
+from .text import CLOSING_MARKS, SENTENCE_ENDS
 
 CHUNKER_VERSION = "2"
-TERMINATORS = set("。！？；!?;…")
-CLOSERS = set("”’」』）)】")
+TERMINATORS = set(SENTENCE_ENDS)
+CLOSERS = set(CLOSING_MARKS)
 OPEN_QUOTES = {"“": "”", "「": "」", "『": "』"}
 MAX_QUOTE_SPAN = 240  # a quote longer than this is likely a scrape error; allow a split inside
 _SOFT_BREAK = re.compile(r"[，,、：:]")

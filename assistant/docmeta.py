@@ -65,6 +65,15 @@ def extract(text: str, given: dict[str, str] | None = None) -> list[MetaField]:
     return out
 
 
+_ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|篇|则|份|个|文章|报道|稿件|稿子|新闻|资料|材料|案例|文档|文件|文|的|是|谁|什么|哪|"
+                                  r"作者|记者|通讯员|来源|出处|标题|题目|发表|发布|刊发|撰写|写|体裁|类型|属于|里|说|吗|呢|[，。？?！!、\s]")
+
+
+def names_something(topic: str) -> bool:
+    """Whether a question about a document says which one (江口县那篇文章) beyond “这篇文章”."""
+    return len(_ABOUT_THE_DOCUMENT.sub("", topic)) >= 2
+
+
 def asked_field(question: str) -> str | None:
     for name, pattern in ASKED:
         if pattern.search(question):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_MARKER = re.compile(r"\[\d+\]")
+from .text import without_markers
+
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 UNITS = "名个户人家位座幢所处项条公里平方米亩元万亿岁年月日天小时分钟次批"
 
@@ -18,7 +19,7 @@ def _plain(text: str) -> str:
 
 def numbers_in(text: str) -> list[str]:
     """Arabic numbers stated in ``text`` (citation markers excluded), as written (NFKC)."""
-    text = _MARKER.sub(" ", unicodedata.normalize("NFKC", text))
+    text = without_markers(unicodedata.normalize("NFKC", text), " ")
     return [m.group(0) for m in _DIGITS.finditer(text.replace(",", ""))]
 
 

@@ -3,7 +3,12 @@
 On disk ``index_dir/CURRENT`` names the live store folder. A build writes a new folder beside it
 and only then swaps CURRENT with an atomic rename, so a failed or killed build leaves the previous
 index loadable. Work is incremental by content hash: a document whose hash, chunker and model are
-unchanged keeps its chunks and vectors."""
+unchanged keeps its chunks and vectors, and a chunk any index on the machine embedded before takes its
+vector from the shared cache (assistant.embedding.cache).
+
+Opening does no work that a build can do: chunks are memory-mapped columns read on demand
+(assistant.chunk_table) and the FAISS file is memory-mapped, so the cost of opening barely grows
+with the index."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -25,13 +30,17 @@ import bm25s
 import faiss
 import numpy as np
 
+from .chunk_table import ChunkTable, write_chunks
 from .chunking import CHUNKER_VERSION, chunk_document
 from .normalize import NORMALIZER_VERSION, mask_config
 from .schema import Chunk, Document
 from .terms import Term, build_glossary
 from .tokens import add_terms, bm25_tokens
 
-INDEX_FORMAT = 2  # 2: documents carry author, url, pages and OCR marks; JSON Lines ids are kept
+# 2: documents carry author, url, pages and OCR marks; JSON Lines ids are kept
+# 3: chunks as memory-mapped columns (chunk_table), not chunks.jsonl; the FAISS file memory-mapped
+INDEX_FORMAT = 3
+EMBED_BATCH = 256  # texts per embedding call and per cache transaction
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 
@@ -44,7 +53,7 @@ class IndexUnavailable(RuntimeError):
 class IndexStore:
     manifest: dict
     documents: dict[str, Document]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # a list while building; a ChunkTable (mapped from disk) once loaded
     dense: faiss.Index
     bm25: bm25s.BM25 | None
     glossary: dict[str, Term] = field(default_factory=dict)
@@ -63,7 +72,7 @@ class IndexStore:
 
 
 class PassageEmbedder(Protocol):
-    """What the index needs of an embedding model (assistant.model.Embedder is one)."""
+    """What the index needs of an embedding model (assistant.embedding.Embedder is one)."""
 
     model_id: str
     dim: int
@@ -129,9 +138,10 @@ def build_store(
             vectors.append(None if row is None else old_vectors[row])
             chunks.append(c)
 
+    n_embedded = 0
     if to_embed:
-        texts = [chunks[i].search_text for i in to_embed]
-        new_vectors = _embed_in_batches(embedder, texts, progress, on_progress)
+        new_vectors, n_embedded = _embed_new(embedder, [chunks[i].search_text for i in to_embed], progress,
+                                             on_progress)
         for row, vec in zip(to_embed, new_vectors):
             vectors[row] = vec
     matrix = (
@@ -155,27 +165,40 @@ def build_store(
         "chunking": config,
         "documents": {d.doc_id: {"title": d.title, "source": d.source, "date": d.date} for d in documents},
         "n_chunks": len(chunks),
-        "n_embedded": len(to_embed),
+        "n_embedded": n_embedded,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     return IndexStore(manifest, {d.doc_id: d for d in documents}, chunks, dense, bm25, glossary, doc_freq)
 
 
-def _embed_in_batches(
+def _embed_new(
     embedder: PassageEmbedder, texts: list[str], progress: bool, on_progress: Callable[[int, int], None] | None
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts`` and how many were newly embedded. Texts the shared cache already holds
+    for this model are taken from it; the rest are embedded once each, shortest first (padding is
+    what costs on a CPU), and every batch is stored in the cache as soon as it is done, so a killed
+    build loses at most one batch of work."""
     from tqdm import tqdm
 
-    batch = 256
-    parts = []
-    bar = tqdm(total=len(texts), desc="向量化 / embedding", unit="块", disable=not progress)
-    for i in range(0, len(texts), batch):
-        parts.append(embedder.embed_passages(texts[i : i + batch]))
-        bar.update(min(batch, len(texts) - i))
+    cache = getattr(embedder, "cache", None)
+    space = getattr(embedder, "passage_space", embedder.model_id)
+    unique = list(dict.fromkeys(texts))
+    found = cache.get(space, unique) if cache is not None else {}
+    vectors = {unique[i]: v for i, v in found.items()}
+    missing = sorted((t for t in unique if t not in vectors), key=len)
+    bar = tqdm(total=len(missing), desc="向量化 / embedding", unit="块", disable=not progress or not missing)
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start : start + EMBED_BATCH]
+        batch_vectors = embedder.embed_passages(batch)
+        if cache is not None:
+            cache.put(space, batch, batch_vectors)
+        vectors.update(zip(batch, batch_vectors))
+        bar.update(len(batch))
         if on_progress:
-            on_progress(min(i + batch, len(texts)), len(texts))
+            on_progress(start + len(batch), len(missing))
     bar.close()
-    return np.vstack(parts).astype("float32")
+    matrix = np.vstack([vectors[t] for t in texts]) if texts else np.zeros((0, embedder.dim))
+    return matrix.astype("float32"), len(missing)
 
 
 def _build_bm25(corpus_tokens: list[list[str]]) -> bm25s.BM25 | None:
@@ -211,9 +234,7 @@ def save_store(store: IndexStore, index_dir: Path) -> Path:
         with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
             for d in store.documents.values():
                 fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for c in store.chunks:
-                fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        write_chunks(tmp, store.chunks)
         faiss.write_index(store.dense, str(tmp / "dense.faiss"))
         if store.bm25 is not None:
             store.bm25.save(str(tmp / "bm25"))
@@ -281,11 +302,8 @@ def load_store(index_dir: Path) -> IndexStore:
             for line in fh:
                 d = Document(**json.loads(line))
                 documents[d.doc_id] = d
-        chunks = []
-        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                chunks.append(Chunk(**json.loads(line)))
-        dense = faiss.read_index(str(path / "dense.faiss"))
+        chunks = ChunkTable(path, documents)
+        dense = faiss.read_index(str(path / "dense.faiss"), faiss.IO_FLAG_MMAP)
         bm25 = bm25s.BM25.load(str(path / "bm25")) if (path / "bm25").exists() else None
         glossary_list = json.loads((path / "glossary.json").read_text(encoding="utf-8"))
         glossary = {t["term"]: Term.from_dict(t) for t in glossary_list}

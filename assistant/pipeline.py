@@ -45,9 +45,24 @@ class QuestionError(ValueError):
 
 @dataclass(frozen=True)
 class Snapshot:
+    """One consistent index for a whole task (an outline, a search page): callers outside the
+    assistant read through these methods, never through ``retriever`` itself."""
+
     store: IndexStore
     retriever: Retriever
     composer: Composer
+
+    def parse(self, text: str) -> Query:
+        """What ``text`` asks: its content words (``.words``, e.g. to highlight), terms and kind."""
+        return self.retriever.parse(text)
+
+    def search(self, query: Query, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        """The ``k`` best passages for a parsed query, only from ``doc_ids`` when given."""
+        return self.retriever.search_query(query, k=k, doc_ids=doc_ids)
+
+    def coverage(self, query: Query, normalized_text: str) -> float:
+        """Weighted share of the query's content words found in ``normalized_text`` (0–1)."""
+        return self.retriever.coverage(query, normalized_text)
 
 
 @dataclass(frozen=True)
@@ -83,7 +98,7 @@ class Assistant:
     @property
     def embedder(self):
         if self._embedder is None:
-            from .model import Embedder
+            from .embedding import Embedder
 
             self._embedder = Embedder(self.settings)
         return self._embedder
@@ -276,15 +291,15 @@ class Assistant:
         """Text deltas from the LLM (when one is configured), then the final, verified Answer."""
         q = self.check_question(question)
         snap = self.snapshot
+        if self._is_non_question(q):  # a greeting is not a follow-up: it is kept as said
+            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
+            if conversation is not None:
+                conversation.add(q, q, answer)
+            yield _with_question(answer, q, q)
+            return
         resolution = conversation.resolution(q) if conversation else Resolution(q, False)
         resolved = resolution.text
         query = snap.retriever.parse(resolved)
-        if self._is_non_question(q):
-            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
-            if conversation is not None:
-                conversation.add(q, resolved, answer)
-            yield _with_question(answer, q, resolved)
-            return
         answer = None
         scoped = self._scoped_hits(query, resolution)
         if scoped:  # a follow-up is first answered where the conversation was

@@ -68,6 +68,7 @@ class AnswerModel:
     threshold: float  # answer when the question model's probability reaches this
     extra_ratio: float  # a further sentence joins the answer at this share of the best one's probability
     follow_kinds: tuple[str, ...] = ()  # kinds whose answer also quotes the sentence after the chosen one
+    other_language_threshold: float = 0.5  # the threshold for questions not in Chinese (training.choose_thresholds)
     trained_on: dict[str, Any] = field(default_factory=dict)  # fingerprint of data and code
     figures: dict[str, Any] = field(default_factory=dict)  # cross-validated figures at training time
     intent_coef: tuple[float, ...] = ()  # the non-question classifier (intents.py), over query embeddings
@@ -77,6 +78,9 @@ class AnswerModel:
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
         return self.sentence.probability(features)
+
+    def threshold_for(self, language: str) -> float:
+        return self.threshold if language == "zh" else self.other_language_threshold
 
     def answered(self, question_features: dict[str, float]) -> float:
         """That quoting the best candidate answers the question (calibrated)."""

@@ -64,6 +64,8 @@ class Retriever:
         if doc_ids is not None:
             candidates = {i for i in candidates if store.chunks[i].doc_id in doc_ids}
         term_forms = [normalize(t) for t in query.terms]
+        # words of another language are not in the text: only the dense ranks speak for a passage
+        rescore = query.language == "zh"
         hits = []
         for i in candidates:
             chunk = store.chunks[i]
@@ -76,10 +78,10 @@ class Retriever:
             if i in bm25_ranks:
                 fused += cfg.bm25_weight / (cfg.rrf_k + bm25_ranks[i])
                 ranks["bm25"], scores["bm25"] = bm25_ranks[i], bm25_scores[i]
-            cov = self.coverage(query, chunk.search_text)
+            cov = self.coverage(query, chunk.search_text) if rescore else 0.0
             scores["coverage"] = cov
             fused += cfg.coverage_weight * cov
-            if term_forms and any(t in chunk.search_text for t in term_forms):
+            if rescore and term_forms and any(t in chunk.search_text for t in term_forms):
                 fused += cfg.term_weight
             hits.append(Hit(chunk=chunk, score=fused, ranks=ranks, scores=scores))
         hits.sort(key=lambda h: (-h.score, h.chunk.chunk_id))

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from .chunking import split_sentences
 from .schema import Document
+from .text import paragraph_bounds
 
 NUMERALS = "一二三四五六七八九十两百千"
 _QUOTED = re.compile(r"“([^“”\n,，。;；:：!?！？]{2,16})”")
@@ -92,8 +93,7 @@ def _extend_to_paragraph(text: str, span: TermSpan, name: str) -> TermSpan:
     sent = text[span.start : span.end]
     if not re.match(rf"^“?{re.escape(name)}”?[:：]", sent):
         return span
-    line_end = text.find("\n", span.end)
-    line_end = len(text) if line_end < 0 else line_end
+    line_end = paragraph_bounds(text, span.start, span.end)[1]
     end = min(line_end, span.start + MAX_DEFINITION_CHARS)
     return TermSpan(span.doc_id, span.start, max(end, span.end))
 

@@ -42,6 +42,7 @@ def fingerprint(settings: Settings, assistant) -> dict:
         "questions": tr.file_fingerprint(settings.train_questions),
         "non_questions": tr.file_fingerprint([settings.non_questions]),
         "feature_code": tr.code_fingerprint(),
+        "training_code": tr.code_fingerprint(tr.TRAINING_CODE),
         "model_id": assistant.embedder.model_id,
         "documents": len(assistant.store.documents),
         "chunks": len(assistant.store.chunks),
@@ -54,7 +55,8 @@ def fingerprint(settings: Settings, assistant) -> dict:
 
 
 def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
-    key = hashlib.sha256(json.dumps(fingerprint(settings, assistant), sort_keys=True).encode()).hexdigest()[:16]
+    inputs = {k: v for k, v in fingerprint(settings, assistant).items() if k != "training_code"}
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
     path = ROWS_CACHE / f"{key}.jsonl"
     if path.exists():
         say(f"候选句缓存 / cached candidates: {path}")
@@ -93,21 +95,29 @@ def fit_intents(settings: Settings, assistant) -> tuple[tuple[float, ...], float
 
 
 def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[AnswerModel, dict]:
-    """Sentence and question models fitted on ``rows``, the threshold and the extra-sentence ratio
-    chosen on their out-of-fold probabilities (returned too, with the cross-validated figures)."""
-    c, k = settings.train_regularization, settings.train_folds
+    """Sentence and question models fitted on ``rows``; how much an answer quotes (the extra
+    sentence ratio, the kinds that take the next sentence) and the refusal threshold chosen on their
+    out-of-fold probabilities. Returns the model and the cross-validated figures."""
+    c, k, max_chars = settings.train_regularization, settings.train_folds, settings.max_answer_chars
     probs = tr.out_of_fold(rows, k=k, c=c)
-    answered = tr.questions_out_of_fold(rows, probs, k=k)
-    target = settings.train_max_in_corpus_refused
-    threshold = tr.choose_threshold(rows, probs, answered, target)
-    extra_ratio = tr.choose_extra_ratio(rows, probs, answered, threshold, settings.max_answer_chars)
-    follow = tr.choose_follow_kinds(rows, probs, answered, threshold, extra_ratio, settings.max_answer_chars)
-    model = AnswerModel(sentence=tr.fit_sentences(rows, c=c), question=tr.fit_questions(rows, probs),
-                        threshold=threshold, extra_ratio=extra_ratio, follow_kinds=follow)
+    everything = [1.0] * len(rows)  # how much to quote is chosen as if every question were answered
+    extra_ratio = tr.choose_extra_ratio(rows, probs, everything, 0.0, max_chars)
+    follow = tr.choose_follow_kinds(rows, probs, everything, 0.0, extra_ratio, max_chars)
+    answered = tr.questions_out_of_fold(rows, probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
+    thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
+    model = AnswerModel(sentence=tr.fit_sentences(rows, c=c),
+                        question=tr.fit_questions(rows, probs, extra_ratio, follow),
+                        threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
+                        extra_ratio=extra_ratio, follow_kinds=follow)
+    threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
+    zh = [i for i, q in enumerate(rows) if tr.language(q) == "zh"]
+    cv["chinese"] = tr.figures([rows[i] for i in zh], [probs[i] for i in zh], [answered[i] for i in zh], threshold,
+                               extra_ratio, follow)
     cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
-    return model, {"cross_validated": cv, "reliability": tr.reliability(rows, probs, answered)}
+    return model, {"cross_validated": cv,
+                   "reliability": tr.reliability(rows, probs, answered, extra_ratio, follow)}
 
 
 def fold_models(settings: Settings, rows: list[tr.QuestionRows]) -> dict[str, AnswerModel]:
@@ -140,7 +150,8 @@ def run(settings: Settings, say: Callable[[str], None] = print, reliability_png:
 
 
 def report(model: AnswerModel) -> str:
-    lines = [f"阈值 threshold {model.threshold:.2f}, 追加句比例 extra ratio {model.extra_ratio:.2f}, "
+    lines = [f"阈值 threshold {model.threshold:.2f}（其他语言 other languages {model.other_language_threshold:.2f}）, "
+             f"追加句比例 extra ratio {model.extra_ratio:.2f}, "
              f"接续下一句的题型 follow kinds {', '.join(model.follow_kinds) or '—'}", "",
              "| 问题集 (交叉验证 out-of-fold) | n | correct | in-corpus refused | OOC refused |", "|---|---|---|---|---|"]
     for name, f in model.figures.get("cross_validated", {}).items():

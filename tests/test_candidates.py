@@ -42,3 +42,11 @@ def test_neighbours_stop_at_a_paragraph_end_and_duplicates_are_dropped():
     first = next(c for c in cands if c.text.startswith("第二段第一句"))
     assert first.before == "" and first.after.startswith("第二段第二句")
     assert len({(c.doc_id, c.start) for c in cands}) == len(cands)
+
+
+def test_a_page_s_wrapping_is_never_a_candidate():
+    from assistant.candidates import is_boilerplate
+
+    assert is_boilerplate("联系方式：takefoto@vip.sina.com 返回搜狐，查看更多责任编辑：")
+    assert is_boilerplate("刷新重试诊断code：vid:uuid:requestId:播放时间：提示信息")
+    assert not is_boilerplate("江口县县长杨云到省政府常务会上作脱贫经验交流发言。")

@@ -39,3 +39,11 @@ def test_what_a_question_about_the_document_asks():
     assert asked_field("文章标题是什么？") == "title"
     found = extract("（记者 王明）今天下雨。")
     assert find(found, "author").value == "王明"  # no author line: the reporter wrote it
+
+
+def test_whether_a_question_says_which_document():
+    from assistant.docmeta import names_something
+
+    assert not names_something("这篇文章的作者是谁？")
+    assert not names_something("这篇案例材料的标题是什么？")
+    assert names_something("江口县脱贫那篇文章的作者是谁？")

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from assistant import index as index_mod
+from assistant.chunk_table import ChunkTable
+from assistant.embedding import VectorCache
 from assistant.index import IndexUnavailable, current_store_path, load_store
 from assistant.pipeline import Assistant
 from assistant.schema import Document, content_hash
@@ -47,8 +49,9 @@ def test_build_and_load_round_trip(tmp_settings, embedder):
         assert store.documents[c.doc_id].text[c.start : c.end] == c.text
 
 
-def test_adding_a_document_embeds_only_the_new_text(tmp_settings, embedder):
-    a = Assistant.open(tmp_settings, embedder=embedder)
+def test_adding_a_document_embeds_only_the_new_text(tmp_settings, embedder, tmp_path):
+    # a fresh shared cache: the user's may already hold NEW_TEXT from an earlier run
+    a = Assistant.open(tmp_settings, embedder=embedder.with_cache(VectorCache(tmp_path / "cache")))
     before = len(a.store.chunks)
     report = a.add_documents([_new_doc()])
     new_chunks = len(a.store.chunks) - before
@@ -134,6 +137,26 @@ def test_index_copies_keep_working_after_move(tmp_settings, embedder, tmp_path):
     moved = tmp_path / "moved"
     shutil.copytree(tmp_settings.index_dir, moved)
     assert load_store(moved).chunks
+
+
+def test_loaded_chunks_are_the_built_ones(tmp_settings, embedder):
+    a = Assistant.open(tmp_settings, embedder=embedder)
+    built = list(a.store.chunks)
+    loaded = load_store(tmp_settings.index_dir).chunks
+    assert isinstance(loaded, ChunkTable)  # mapped from disk, read on demand
+    assert len(loaded) == len(built) and list(loaded) == built
+    assert loaded[-1] == built[-1] and loaded[2:5] == built[2:5]
+    with pytest.raises(IndexError):
+        loaded[len(built)]
+
+
+def test_a_truncated_chunk_column_is_reported(tmp_settings, embedder):
+    Assistant.open(tmp_settings, embedder=embedder)
+    path = current_store_path(tmp_settings.index_dir)
+    blob = path / "chunk_search_text.bin"
+    blob.write_bytes(blob.read_bytes()[:-10])
+    with pytest.raises(IndexUnavailable, match="索引已损坏"):
+        load_store(tmp_settings.index_dir)
 
 
 def test_a_kept_id_with_a_new_text_is_chunked_again(tmp_path, embedder):

@@ -1,4 +1,5 @@
-"""assistant.lecture: outlines for trainers — structure, verbatim quotes, Markdown and Word export."""
+"""assistant.lecture: outlines for trainers — structure, verbatim quotes, the one layout rendered as
+Markdown and Word, and the limits taken from the settings."""
 
 from __future__ import annotations
 
@@ -9,18 +10,22 @@ import pytest
 
 from assistant.lecture import (
     KeyPoint,
+    LectureConfig,
     Outline,
     Quote,
     Source,
     Story,
+    blocks,
     build_outline,
     first_clause,
     md_escape,
     outline_to_docx,
     outline_to_markdown,
-    person_names,
+    story_people,
 )
+from assistant.normalize import normalize
 from assistant.pipeline import QuestionError
+from assistant.settings import section
 
 _MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]<>#|~])")
 
@@ -63,13 +68,15 @@ def test_first_clause_is_a_short_verbatim_label():
     assert len(label) <= 22 and label.endswith("…")
 
 
-def test_person_names_keep_people_and_drop_places_and_things():
-    assert "张万富" in person_names("旁边,移民搬迁群众张万富接过话茬激动地说。")
-    assert "郑某" in person_names("目前,郑某不但脱了贫,还娶妻生了孩子。")
-    assert person_names("科级干部包村、驻村干部包组") == []
-    assert person_names("考评垫底拿到了流动白旗和“蜗牛”奖。") == []
-    assert person_names("拼团结争荣光,就是万众一心,荣誉至上") == []
-    assert person_names("走进李庄镇") == [] and person_names("来到张家湾村") == []
+def test_story_people_keep_people_and_drop_places_and_things():
+    assert "张万富" in story_people("旁边,移民搬迁群众张万富接过话茬激动地说。")
+    assert "郑某" in story_people("目前,郑某不但脱了贫,还娶妻生了孩子。")
+    assert "王某某" in story_people("王某某说他很满意。")
+    assert "张新华" in story_people("该县*府办驻太平镇快场村干部张新华,在走访群众途中不幸翻车摔伤")
+    assert story_people("科级干部包村、驻村干部包组") == []
+    assert story_people("考评垫底拿到了流动白旗和“蜗牛”奖。") == []
+    assert story_people("拼团结争荣光,就是万众一心,荣誉至上") == []
+    assert story_people("走进李庄镇") == [] and story_people("来到张家湾村") == []
 
 
 def _handmade() -> Outline:
@@ -190,3 +197,40 @@ def test_topic_the_corpus_does_not_cover(corpus_assistant):
 def test_bad_topics_raise_question_error(corpus_assistant, topic):
     with pytest.raises(QuestionError):
         build_outline(corpus_assistant, topic)
+
+
+def test_every_format_follows_the_one_layout():
+    outline = _handmade()
+    kinds = [b.kind for b in blocks(outline)]
+    assert kinds == ["title", "intro", "section", "heading", "quote", "quote", "section", "heading", "quote",
+                     "sources", "source", "source", "source"]
+    md_headings = [line for line in outline_to_markdown(outline).split("\n") if line.startswith("#")]
+    layout_headings = [b.text for b in blocks(outline) if b.kind in ("title", "section", "heading", "sources")]
+    assert [_unescape(h.lstrip("# ")) for h in md_headings] == layout_headings
+
+
+@pytest.mark.slow
+def test_limits_come_from_the_settings(corpus_assistant):
+    narrow = corpus_assistant.with_settings(lecture_max_points=2, lecture_max_stories=1, lecture_max_quote_chars=60)
+    outline = build_outline(narrow, "三个四工作法")
+    assert len(outline.points) == 2 and len(outline.stories) <= 1
+    assert all(len(q.text) <= 60 for p in outline.points for q in p.quotes)
+    config = section(LectureConfig, corpus_assistant.settings.replace(lecture_max_points=1))
+    assert len(build_outline(corpus_assistant, "三个四工作法", config).points) == 1
+
+
+@pytest.mark.slow
+def test_each_document_is_normalised_once_per_outline(corpus_assistant, monkeypatch):
+    from assistant.lecture import build
+
+    texts = {d.text for d in corpus_assistant.store.documents.values()}
+    whole: list[int] = []
+
+    def counting(text: str) -> str:
+        if text in texts:
+            whole.append(len(text))
+        return normalize(text)
+
+    monkeypatch.setattr(build, "normalize", counting)
+    outline = build_outline(corpus_assistant, "易地扶贫搬迁")
+    assert outline.points and len(whole) <= len(texts), f"{len(whole)} whole-document normalisations"

@@ -1,4 +1,4 @@
-"""Many files at once: sidecars, folders, the seed corpus, and upload sniffing (assistant.loaders)."""
+"""Many files at once: sidecars, folders, the seed corpus, and upload sniffing (assistant.loaders, assistant.loaders.sidecar)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ import pytest
 
 from assistant.loaders import LoaderError, load_file, load_paths, sniff_kind
 from assistant.schema import content_hash
-from tests.loader_fixtures import (EXE_BYTES, PNG_HEADER, SEED, SEED_TITLE, TEXT_PDF_CONTENT, ZH, make_docx, make_pdf,
-                                   zip_bytes)
+from tests.loader_fixtures import (
+    EXE_BYTES,
+    PNG_HEADER,
+    SEED,
+    SEED_TITLE,
+    TEXT_PDF_CONTENT,
+    ZH,
+    make_docx,
+    make_pdf,
+    zip_bytes,
+)
 
 
 def test_sidecar_title_and_date(tmp_path):

@@ -1,4 +1,4 @@
-"""PDF files: the text layer, pages, and what happens to pages without one (assistant.loaders.pdf)."""
+"""PDF files: the text layer, pages, and what happens to pages without one (assistant.loaders.pdf; pages are put together by assistant.loaders.pages)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def test_every_page_has_its_start_offset(tmp_path):
     assert doc.ocr_pages == () and not doc.from_ocr(0, 5)
 
 
+@pytest.mark.slow  # builds a real model folder, runs OCR or several processes: seconds, not milliseconds
 def test_image_only_pdf_without_text_says_why(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf(IMAGE_PDF_CONTENT, image=True))

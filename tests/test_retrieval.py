@@ -52,3 +52,10 @@ def test_a_question_in_another_language_uses_the_dense_ranks_only(store):
 
 def test_an_empty_question_finds_nothing(store):
     assert _retriever(store).search("   ", k=3) == []
+
+
+def test_another_language_is_not_rescored_by_word_coverage(store):
+    """English words match only English-looking chunks (style sheets, e-mail lines): coverage of
+    them would push such junk up, so a question in another language keeps its dense order."""
+    hits = _retriever(store).search("Who is the county head of Jiangkou?", k=3)
+    assert all(h.scores["coverage"] == 0.0 for h in hits)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import AnswerConfig
+from assistant.lecture import LectureConfig
 from assistant.llm import LLMConfig, VerifyConfig
 from assistant.retrieval import RetrievalConfig
 from assistant.settings import (
@@ -21,7 +22,7 @@ from assistant.settings import (
     unknown_env_vars,
 )
 
-COMPONENT_CONFIGS = [RetrievalConfig, AnswerConfig, LLMConfig, VerifyConfig]
+COMPONENT_CONFIGS = [RetrievalConfig, AnswerConfig, LLMConfig, VerifyConfig, LectureConfig]
 
 
 def test_environment_values_are_typed():

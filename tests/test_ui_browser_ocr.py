@@ -10,8 +10,20 @@ import pytest
 
 from assistant.settings import Settings
 from tests.render_pages import FONT, char_accuracy, image_pdf, render, seed_paragraphs
-from tests.test_ui_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, TIMEOUT, _ask, _fill, _free_port, _serve, _shot,
-                                   _tab, _wait_answered)
+from tests.test_ui_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    TIMEOUT,
+    _answers,
+    _ask,
+    _fill,
+    _free_port,
+    _serve,
+    _shot,
+    _tab,
+    _wait_answered,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -84,8 +96,8 @@ def test_a_scanned_pdf_uploaded_in_the_browser_answers_with_its_page(page, app):
     _tab(page, "问答")
     _ask(page, "江口县县长是谁？")
     _wait_answered(page, 1)
-    answer = page.locator("#chat-transcript .msg.bot.answer").first
-    expect(answer.locator(".answer-text")).to_contain_text("杨云")
+    answer = _answers(page).first
+    expect(answer).to_contain_text("杨云")
     card = page.locator("#chat-0-src-1")
     expect(card.locator(".src-title")).to_contain_text("江口县扫描件")
     expect(card.locator(".src-pos")).to_contain_text("第 2 页")
@@ -93,7 +105,7 @@ def test_a_scanned_pdf_uploaded_in_the_browser_answers_with_its_page(page, app):
     quote = card.locator("mark.quote").text_content()
     assert "杨云" in quote and char_accuracy(quote, MAYOR) >= 0.97, quote
 
-    page.locator("#chat-transcript a.cite").first.click()
+    answer.locator("a.cite").first.click()
     card.locator(".view-doc").click()
     expect(page.locator("#chat-doc .ocr-note")).to_contain_text("OCR")
     expect(page.locator("#chat-doc .page-start")).to_have_count(2)

@@ -1,10 +1,13 @@
 """The browser app (Gradio): 问答 for cadres, 检索 for researchers, 备课 for trainers, 术语 and
-资料库. One module per tab; shared rendering, JS and CSS in :mod:`assistant.ui.common`.
+资料库. One module per tab; shared pieces: :mod:`.context` (the app's assistant, settings,
+feedback log and downloads), :mod:`.html` (rendering), :mod:`.viewer` (查看原文), :mod:`.errors`,
+:mod:`.assets` (theme; the CSS and JS files in ``static/``).
 
-``build_app(assistant)`` makes the ``gr.Blocks``; ``serve(demo, settings)`` queues and launches it
-with the app's theme and CSS (Gradio 6 takes those in ``launch()``); ``launch(settings)`` opens
-the assistant (building the index when missing) and serves it — what ``python app.py`` and
-``python -m assistant serve`` call."""
+``build_app(assistant)`` makes the ``gr.Blocks`` (``demo.app_context.use(other)`` swaps the
+assistant while it runs); ``serve(demo, settings)`` queues and launches it with the app's theme,
+CSS and page script (Gradio 6 takes those in ``launch()``); ``launch(settings)`` opens the
+assistant (building the index when missing, with the LLM the settings configure) and serves it —
+what ``python app.py`` and ``python -m assistant serve`` call."""
 
 from __future__ import annotations
 
@@ -19,9 +22,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline-first: no 
 import gradio as gr  # noqa: E402
 
 from ..feedback import FeedbackLog  # noqa: E402
+from ..logs import configure_logging
+from ..pipeline import Assistant  # noqa: E402
 from ..settings import Settings  # noqa: E402
 from . import chat, glossary, library, prep, search  # noqa: E402
-from .common import CSS, AppContext, theme  # noqa: E402
+from .assets import CSS_PATH, page_js, theme  # noqa: E402
+from .context import AppContext  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +36,13 @@ HEADER = (
     f"<h1>{TITLE}</h1>"
     "<p>只依据资料库中的扶贫案例文档回答，每句话都注明出处；资料里没有的，直接说“资料中没有相关内容”。</p>"
 )
-READ_CONCURRENCY = 4  # questions / searches / outlines running at once (admin writes run one at a time)
 
 
-def build_app(assistant, settings: Settings | None = None) -> gr.Blocks:
-    """The whole app over ``assistant`` (an :class:`~assistant.pipeline.Assistant`)."""
+def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
+    """The whole app over ``assistant``; ``settings`` (default: the assistant's) for the app itself."""
     settings = settings or assistant.settings
     ctx = AppContext(
-        assistant=assistant,
+        _assistant=assistant,
         settings=settings,
         feedback=FeedbackLog(settings.feedback_file),
         exports_dir=Path(tempfile.mkdtemp(prefix="assistant-exports-")),
@@ -77,7 +82,8 @@ def launch_kwargs(settings: Settings) -> dict:
         show_error=False,
         footer_links=["settings"],
         theme=theme(),
-        css=CSS,
+        css_paths=[CSS_PATH],
+        js=page_js(),
     )
 
 
@@ -85,15 +91,26 @@ def serve(demo: gr.Blocks, settings: Settings, **overrides):
     """Queue and launch ``demo``; ``overrides`` go to ``launch()`` (e.g. ``prevent_thread_lock``)."""
     kwargs = launch_kwargs(settings)
     kwargs.update(overrides)
-    return demo.queue(default_concurrency_limit=READ_CONCURRENCY).launch(**kwargs)
+    return demo.queue(default_concurrency_limit=settings.read_concurrency).launch(**kwargs)
+
+
+def main() -> None:
+    """``python app.py``: settings from the environment (a bad value is a clear error), then launch."""
+    from ..settings import SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    launch(settings)
 
 
 def launch(settings: Settings | None = None, **overrides):
     """Open the assistant (building the index if needed) and serve the app."""
     settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
     try:
-        from ..pipeline import Assistant
-
         print(f"正在打开索引 {settings.index_dir} …（第一次运行会先建立索引，需要几分钟）", flush=True)
         assistant = Assistant.open(settings, progress=True)
     except Exception as exc:  # noqa: BLE001 - a clear message instead of a traceback

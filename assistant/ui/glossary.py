@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..index import IndexStore
 from ..normalize import normalize
 from ..terms import Term, TermSpan
-from .common import RESULTS_JS, AppContext, DocViewer, doc_position, esc, notice, view_button
+from .assets import results_js
+from .context import AppContext, Refresh
+from .errors import user_message
+from .html import doc_position, esc, notice, view_button
+from .viewer import DocViewer
 
 MAX_DEFINITIONS = 2
 MAX_MINOR = 300  # terms without a definition listed at most (a large corpus has many)
+FILTER_LEAD = "输入术语中的字词"
 
 
-def _order(store) -> dict[str, tuple]:
+def _order(store: IndexStore) -> dict[str, tuple]:
     doc_rank = {doc_id: i for i, doc_id in enumerate(store.documents)}
     keys = {}
     for name, term in store.glossary.items():
@@ -23,7 +29,7 @@ def _order(store) -> dict[str, tuple]:
     return keys
 
 
-def _quote_block(store, span: TermSpan, label: str) -> str:
+def _quote_block(store: IndexStore, span: TermSpan, label: str) -> str:
     doc = store.documents.get(span.doc_id)
     if doc is None:
         return ""
@@ -36,7 +42,7 @@ def _quote_block(store, span: TermSpan, label: str) -> str:
     )
 
 
-def _term_card(store, term: Term, ident: str, depth: int = 0, seen: frozenset = frozenset()) -> str:
+def _term_card(store: IndexStore, term: Term, ident: str, depth: int = 0, seen: frozenset = frozenset()) -> str:
     n_docs = len(term.doc_ids)
     meta = f"出现 {len(term.mentions)} 次" + (f" · {n_docs} 篇文档" if n_docs > 1 else "")
     body = []
@@ -56,7 +62,7 @@ def _term_card(store, term: Term, ident: str, depth: int = 0, seen: frozenset = 
             f'{"".join(body)}</div>')
 
 
-def glossary_html(store, query: str = "") -> str:
+def glossary_html(store: IndexStore, query: str = "") -> str:
     glossary = store.glossary
     if not glossary:
         return notice("资料中还没有找到编号式的说法（如“三个四”“四拼四争”）。上传包含这类说法的文档后会自动出现在这里。")
@@ -93,23 +99,29 @@ def glossary_html(store, query: str = "") -> str:
     return "".join(out)
 
 
-def build(ctx: AppContext) -> list[tuple]:
-    assistant = ctx.assistant
+def filter_placeholder(store: IndexStore | None) -> str:
+    """“输入术语中的字词，例如：X” with X the start of the corpus's best-known formula."""
+    names = sorted(store.glossary.values(), key=lambda t: -len(t.mentions)) if store is not None else []
+    return f"{FILTER_LEAD}，例如：{names[0].term[:2]}" if names else FILTER_LEAD
+
+
+def build(ctx: AppContext) -> list[Refresh]:
     with gr.Row(elem_classes=["stack-mobile"]):
         with gr.Column(scale=3, min_width=320):
-            query = gr.Textbox(label="查找术语", placeholder="输入术语中的字词，例如：四个", elem_id="glossary-filter")
-            view = gr.HTML("", js_on_load=RESULTS_JS, elem_id="glossary-list")
+            query = gr.Textbox(label="查找术语", placeholder=filter_placeholder(ctx.store()), elem_id="glossary-filter")
+            view = gr.HTML("", js_on_load=results_js(), elem_id="glossary-list")
         with gr.Column(scale=2, min_width=300):
-            viewer = DocViewer.create(assistant, "glossary")
+            viewer = DocViewer.create(ctx, "glossary")
 
     def render(q: str = ""):
         try:
-            return glossary_html(assistant.store, q)
+            return glossary_html(ctx.assistant.store, q)
         except Exception as exc:  # noqa: BLE001
-            from .common import user_message
-
             return notice(user_message(exc), "error")
+
+    def refresh(q: str = ""):
+        return render(q), gr.Textbox(placeholder=filter_placeholder(ctx.store()))
 
     query.change(render, [query], [view], show_progress="hidden", concurrency_limit=None)
     viewer.connect(view)
-    return [(render, [query], [view])]
+    return [Refresh(refresh, [query], [view, query])]

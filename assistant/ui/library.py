@@ -12,23 +12,28 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import re
 import time
 from pathlib import Path
 
 import gradio as gr
 
 from ..loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, LoaderError, load_paths, sniff_kind
+from ..pipeline import Assistant
 from ..schema import Document
-from .common import AppContext, UserError, esc, notice, user_message
+from ..settings import Settings
+from ..storage import atomic_write_bytes, atomic_write_text, safe_filename
+from .context import AppContext, Refresh
+from .errors import UserError, user_message
+from .html import esc, notice
 from .search import parse_date_input
 
 UPLOADS = "uploads"
 HEADERS = ["标题", "日期", "文本块", "字数", "来源文件", "文档ID"]
-_BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+WRONG_PASSWORD_DELAY_S = 0.5  # slows down guessing
+MAX_REPORTED_ERRORS = 20
 
 
-def uploads_dir(settings) -> Path:
+def uploads_dir(settings: Settings) -> Path:
     return Path(settings.corpus[0]) / UPLOADS
 
 
@@ -39,7 +44,7 @@ def _in_folder(path: Path, folder: Path) -> bool:
         return False
 
 
-def doc_rows(assistant) -> list[list]:
+def doc_rows(assistant: Assistant) -> list[list]:
     try:
         docs = assistant.documents()
     except Exception:  # noqa: BLE001
@@ -59,15 +64,7 @@ def _source_path_str(source: str) -> str:
     return source.split("#", 1)[0] if source else ""
 
 
-def doc_choices(assistant) -> list[tuple[str, str]]:
-    try:
-        docs = assistant.documents()
-    except Exception:  # noqa: BLE001
-        return []
-    return [(f"{d.title}（{d.n_chunks} 块，{d.doc_id[:8]}）", d.doc_id) for d in docs]
-
-
-def summary_html(assistant) -> str:
+def summary_html(assistant: Assistant) -> str:
     try:
         store = assistant.store
     except Exception as exc:  # noqa: BLE001
@@ -75,12 +72,6 @@ def summary_html(assistant) -> str:
     built = store.manifest.get("built_at", "")
     return (f'<div class="muted">当前索引：{len(store.documents)} 篇文档、{len(store.chunks)} 个文本块'
             f'{"；更新于 " + esc(built.replace("T", " ")) if built else ""}。</div>')
-
-
-def _safe_name(name: str) -> str:
-    name = _BAD_NAME.sub("_", Path(name).name).strip().lstrip(".") or "upload.txt"
-    stem, suffix = os.path.splitext(name)
-    return stem[:80] + suffix.lower()
 
 
 def _destination(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
@@ -98,12 +89,6 @@ def _destination(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
         candidate = folder / f"{stem}-{i}{suffix}"
         i += 1
     return candidate, False
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _remove(path: Path) -> None:
@@ -126,9 +111,15 @@ def _page_progress(progress):
 
 
 class Admin:
+    """The admin actions; each checks the password first and works on the app's current assistant."""
+
     def __init__(self, ctx: AppContext) -> None:
-        self.assistant = ctx.assistant
+        self.ctx = ctx
         self.settings = ctx.settings
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.ctx.assistant
 
     # ------------------------------------------------------------------ checks
     def check_password(self, password: str) -> None:
@@ -138,7 +129,7 @@ class Admin:
         if not password:
             raise UserError("请先输入管理员密码。")
         if not hmac.compare_digest(password.encode("utf-8"), expected.encode("utf-8")):
-            time.sleep(0.5)  # slows down guessing
+            time.sleep(WRONG_PASSWORD_DELAY_S)
             raise UserError("管理员密码不正确，请重新输入。")
 
     def check_upload(self, path: Path, name: str) -> bytes:
@@ -175,7 +166,7 @@ class Admin:
         saved: list[Path] = []
         for f in files:
             src = Path(f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", str(f)))
-            name = _safe_name(src.name)
+            name = safe_filename(src.name, fallback="upload")
             try:
                 data = self.check_upload(src, name)
             except (UserError, LoaderError) as exc:
@@ -183,11 +174,10 @@ class Admin:
                 continue
             dest, existed = _destination(folder, name, data)
             if not existed:
-                _write_atomic(dest, data)
+                atomic_write_bytes(dest, data)
             meta = {k: v for k, v in (("title", title), ("date", date)) if v}
             if meta and not existed:  # never rewrite the metadata of a file that is already there
-                dest.with_name(dest.name + SIDECAR_SUFFIX).write_text(json.dumps(meta, ensure_ascii=False),
-                                                                      encoding="utf-8")
+                atomic_write_text(dest.with_name(dest.name + SIDECAR_SUFFIX), json.dumps(meta, ensure_ascii=False))
             docs, errors = load_paths([dest], self.settings, on_page=_page_progress(progress))
             for e in errors:
                 messages.append(("warn" if docs else "error", str(e)))
@@ -270,18 +260,18 @@ class Admin:
         report = self.assistant.build(self.settings.corpus, rebuild=bool(full), on_progress=on_progress)
         out = [notice(f"索引已重建：{report.n_documents} 篇文档、{report.n_chunks} 个文本块"
                       f"（本次向量化 {report.n_embedded} 块）。", "ok")]
-        for e in report.errors[:20]:
+        for e in report.errors[:MAX_REPORTED_ERRORS]:
             out.append(notice(e, "warn"))
-        if len(report.errors) > 20:
-            out.append(notice(f"另有 {len(report.errors) - 20} 个文件无法读取（详见服务日志）。", "warn"))
+        if len(report.errors) > MAX_REPORTED_ERRORS:
+            out.append(notice(f"另有 {len(report.errors) - MAX_REPORTED_ERRORS} 个文件无法读取（详见服务日志）。", "warn"))
         return "".join(out)
 
 
-def build(ctx: AppContext) -> list[tuple]:
-    assistant, settings = ctx.assistant, ctx.settings
+def build(ctx: AppContext) -> list[Refresh]:
+    settings = ctx.settings
     admin = Admin(ctx)
-    summary = gr.HTML(summary_html(assistant), elem_id="library-summary")
-    table = gr.Dataframe(value=doc_rows(assistant), headers=HEADERS, interactive=False, wrap=True,
+    summary = gr.HTML(summary_html(ctx.assistant), elem_id="library-summary")
+    table = gr.Dataframe(value=doc_rows(ctx.assistant), headers=HEADERS, interactive=False, wrap=True,
                          elem_id="library-table", label="文档列表")
     refresh_btn = gr.Button("刷新列表", size="sm", elem_id="library-refresh")
     outputs_refresh = [summary, table]
@@ -291,10 +281,10 @@ def build(ctx: AppContext) -> list[tuple]:
                        "ASSISTANT_ADMIN_PASSWORD，然后重新启动本程序。", "info"), elem_id="library-readonly")
 
         def refresh_ro():
-            return summary_html(assistant), doc_rows(assistant)
+            return summary_html(ctx.assistant), doc_rows(ctx.assistant)
 
         refresh_btn.click(refresh_ro, None, outputs_refresh, concurrency_limit=None)
-        return [(refresh_ro, [], outputs_refresh)]
+        return [Refresh(refresh_ro, [], outputs_refresh)]
 
     mb = settings.max_upload_mb
     with gr.Column(elem_id="library-admin", variant="panel"):
@@ -313,7 +303,7 @@ def build(ctx: AppContext) -> list[tuple]:
                 upload_btn = gr.Button("上传并加入索引", variant="primary", elem_id="library-upload")
             with gr.Column(min_width=300):
                 gr.Markdown("**删除文档**：删除后问答和检索都不会再用到它。")
-                doc_dd = gr.Dropdown(choices=doc_choices(assistant), label="选择文档", elem_id="library-doc")
+                doc_dd = gr.Dropdown(choices=ctx.doc_choices(), label="选择文档", elem_id="library-doc")
                 delete_btn = gr.Button("删除所选文档", variant="stop", elem_id="library-delete")
                 gr.Markdown("**重建索引**：重新读取资料文件夹（包括上传的文件）。")
                 full = gr.Checkbox(label="全部重新向量化（较慢；一般不需要）", value=False, elem_id="library-full")
@@ -321,7 +311,7 @@ def build(ctx: AppContext) -> list[tuple]:
         status = gr.HTML("", elem_id="library-status")
 
     def refresh():
-        return summary_html(assistant), doc_rows(assistant), gr.Dropdown(choices=doc_choices(assistant), value=None)
+        return summary_html(ctx.assistant), doc_rows(ctx.assistant), gr.Dropdown(choices=ctx.doc_choices(), value=None)
 
     outputs = [summary, table, doc_dd]
 
@@ -349,4 +339,4 @@ def build(ctx: AppContext) -> list[tuple]:
     delete_btn.click(do_delete, [doc_dd, password], [status, *outputs], **write)
     rebuild_btn.click(do_rebuild, [password, full], [status, *outputs], **write)
     refresh_btn.click(refresh, None, outputs, concurrency_limit=None)
-    return [(refresh, [], outputs)]
+    return [Refresh(refresh, [], outputs)]

@@ -10,27 +10,22 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from ..lecture import paragraph_number
+from ..examples import example_topics, topic_placeholder
+from ..index import IndexStore
+from ..pipeline import Assistant
 from ..schema import Hit
-from .common import (
-    RESULTS_JS,
-    AppContext,
-    DocViewer,
-    UserError,
-    doc_position,
-    esc,
-    no_file,
-    notice,
-    spans_html,
-    term_spans,
-    user_message,
-    view_button,
-)
+from ..text import paragraph_number
+from .assets import results_js
+from .context import AppContext, Refresh, no_file
+from .errors import UserError, user_message
+from .html import doc_position, esc, notice, spans_html, term_spans, view_button
+from .viewer import DocViewer
 
 DEFAULT_K = 20
 MAX_K = 200
 _DATE = re.compile(r"^\s*(\d{4})(?:\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?\s*$")
 _DATE_IN_TEXT = re.compile(r"(\d{4})(?:\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2}))?)?")
+QUERY_LEAD = "输入词语或句子"
 CSV_COLUMNS = ["序号", "标题", "日期", "文档ID", "起始字", "结束字", "约第几段", "得分", "原文"]
 
 
@@ -84,32 +79,36 @@ def date_allowed(doc_date: str, lo: DateRange | None, hi: DateRange | None, incl
 
 
 # ---------------------------------------------------------------------------------------------- search
-def run_search(assistant, query: str, k: int, doc_ids: list[str] | None, date_from: str, date_to: str,
-               include_undated: bool) -> tuple[list[Hit], list[str]]:
-    """Hits for ``query`` under the filters, and the query words to highlight."""
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    words: list[str]  # the query's words, to highlight
+    store: IndexStore  # the index the hits came from (documents for positions and exports)
+
+
+def run_search(assistant: Assistant, query: str, k: int, doc_ids: list[str] | None, date_from: str, date_to: str,
+               include_undated: bool) -> SearchResult:
+    """Hits for ``query`` under the filters, all from one snapshot of the index."""
     q = assistant.check_question(query)
     lo = parse_date_input(date_from, "起始日期")
     hi = parse_date_input(date_to, "截止日期")
     if lo is not None and hi is not None and lo.lo > hi.hi:
         raise UserError("起始日期晚于截止日期：请调换两个日期后再检索。")
     k = max(1, min(int(k or DEFAULT_K), MAX_K))
+    snap = assistant.snapshot
     allowed: set[str] | None = None
     if doc_ids:
         allowed = set(doc_ids)
     if lo is not None or hi is not None:
-        dated = {d.doc_id for d in assistant.documents() if date_allowed(d.date, lo, hi, include_undated)}
+        dated = {d.doc_id for d in snap.store.documents.values() if date_allowed(d.date, lo, hi, include_undated)}
         allowed = dated if allowed is None else allowed & dated
-    if allowed is not None and not allowed:
-        return [], []
-    snap = assistant.snapshot
-    parsed = snap.retriever.parse(q)
-    hits = snap.retriever.search_query(parsed, k=k, doc_ids=allowed)
-    return hits, list(parsed.words)
+    parsed = snap.parse(q)
+    hits = [] if allowed is not None and not allowed else snap.search(parsed, k=k, doc_ids=allowed)
+    return SearchResult(hits, list(parsed.words), snap.store)
 
 
-def result_rows(assistant, hits: list[Hit]) -> list[dict]:
+def result_rows(store: IndexStore, hits: list[Hit]) -> list[dict]:
     rows = []
-    store = assistant.store
     for rank, h in enumerate(hits, start=1):
         c = h.chunk
         doc = store.documents.get(c.doc_id)
@@ -146,8 +145,7 @@ def write_jsonl(rows: list[dict], query: str, path) -> None:
             fh.write(json.dumps(dict(r, query=query), ensure_ascii=False) + "\n")
 
 
-def results_html(assistant, hits: list[Hit], words: list[str]) -> str:
-    store = assistant.store
+def results_html(store: IndexStore, hits: list[Hit], words: list[str]) -> str:
     out = []
     for rank, h in enumerate(hits, start=1):
         c = h.chunk
@@ -165,25 +163,16 @@ def results_html(assistant, hits: list[Hit], words: list[str]) -> str:
     return "".join(out)
 
 
-def doc_choices(assistant) -> list[tuple[str, str]]:
-    try:
-        docs = assistant.documents()
-    except Exception:  # noqa: BLE001
-        return []
-    return [(f"{d.title}{'（' + d.date + '）' if d.date else ''}", d.doc_id) for d in docs]
-
-
 # ---------------------------------------------------------------------------------------------- the tab
-def build(ctx: AppContext) -> list[tuple]:
-    assistant = ctx.assistant
+def build(ctx: AppContext) -> list[Refresh]:
     with gr.Row(elem_classes=["stack-mobile"]):
         with gr.Column(scale=3, min_width=320):
             with gr.Row(elem_classes=["stack-mobile"]):
-                query = gr.Textbox(label="检索词", placeholder="输入词语或句子，例如：易地扶贫搬迁", scale=5,
-                                   elem_id="search-query")
+                query = gr.Textbox(label="检索词", scale=5, elem_id="search-query",
+                                   placeholder=topic_placeholder(example_topics(ctx.store()), QUERY_LEAD))
                 search_btn = gr.Button("检索", variant="primary", scale=1, min_width=100, elem_id="search-go")
             with gr.Accordion("筛选条件", open=False, elem_id="search-filters"):
-                docs = gr.Dropdown(choices=doc_choices(assistant), multiselect=True, label="限定文档（不选 = 全部文档）",
+                docs = gr.Dropdown(choices=ctx.doc_choices(), multiselect=True, label="限定文档（不选 = 全部文档）",
                                    elem_id="search-docs")
                 with gr.Row(elem_classes=["stack-mobile"]):
                     date_from = gr.Textbox(label="起始日期", placeholder="如 2019 或 2019-05-01", elem_id="search-from")
@@ -195,19 +184,20 @@ def build(ctx: AppContext) -> list[tuple]:
                 csv_file = gr.File(label="导出 CSV（Excel 可直接打开）", interactive=False, visible=False,
                                    elem_id="search-csv")
                 jsonl_file = gr.File(label="导出 JSONL", interactive=False, visible=False, elem_id="search-jsonl")
-            results = gr.HTML("", js_on_load=RESULTS_JS, elem_id="search-results")
+            results = gr.HTML("", js_on_load=results_js(), elem_id="search-results")
         with gr.Column(scale=2, min_width=300):
-            viewer = DocViewer.create(assistant, "search")
+            viewer = DocViewer.create(ctx, "search")
 
     def search(q, k_value, doc_ids, d_from, d_to, include_undated):
         try:
-            hits, words = run_search(assistant, q, k_value, doc_ids, d_from, d_to, include_undated)
+            found = run_search(ctx.assistant, q, k_value, doc_ids, d_from, d_to, include_undated)
         except Exception as exc:  # noqa: BLE001
             return notice(user_message(exc), "error"), "", no_file(), no_file()
+        hits = found.hits
         if not hits:
             return (notice("没有找到符合条件的段落：请换个说法，或放宽文档 / 日期筛选。", "warn"), "", no_file(),
                     no_file())
-        rows = result_rows(assistant, hits)
+        rows = result_rows(found.store, hits)
         stem = f"检索结果_{q.strip()}"
         csv_path = ctx.export_path(stem, ".csv")
         write_csv(rows, csv_path)
@@ -216,18 +206,21 @@ def build(ctx: AppContext) -> list[tuple]:
         n_docs = len({h.chunk.doc_id for h in hits})
         summary = (f'<div class="notice info">共找到 <b>{len(hits)}</b> 条结果，来自 {n_docs} 篇文档'
                    f'（按相关度排序，最多显示 {int(k_value or DEFAULT_K)} 条）。检索词已用蓝色标出。</div>')
-        return (summary, results_html(assistant, hits, words), gr.File(value=str(csv_path), visible=True),
+        return (summary, results_html(found.store, hits, found.words), gr.File(value=str(csv_path), visible=True),
                 gr.File(value=str(jsonl_path), visible=True))
 
     args = dict(fn=search, inputs=[query, k, docs, date_from, date_to, undated],
-                outputs=[count, results, csv_file, jsonl_file], concurrency_id="read", concurrency_limit=4)
+                outputs=[count, results, csv_file, jsonl_file], concurrency_id="read",
+                concurrency_limit=ctx.settings.read_concurrency)
     query.submit(**args)
     search_btn.click(**args)
     viewer.connect(results)
 
     def refresh(current):
-        choices = doc_choices(assistant)
+        choices = ctx.doc_choices()
         valid = {c[1] for c in choices}
-        return gr.Dropdown(choices=choices, value=[v for v in (current or []) if v in valid])
+        placeholder = topic_placeholder(example_topics(ctx.store()), QUERY_LEAD)
+        return gr.Dropdown(choices=choices, value=[v for v in (current or []) if v in valid]), gr.Textbox(
+            placeholder=placeholder)
 
-    return [(refresh, [docs], [docs])]
+    return [Refresh(refresh, [docs], [docs, query])]
