@@ -5,7 +5,7 @@ The server's "model" is a deterministic script (best source, best sentence verba
 misbehaving variants chosen by the model name: ``inventor`` adds an invented number, ``slow``
 outlives the client timeout, ``stall`` falls silent mid-stream, ``broken`` answers HTTP 500,
 ``garbled`` answers malformed JSON. The CLI is configured only through ASSISTANT_LLM_* environment
-variables, as a user would, and reuses the cached distractor index (.cache/index-news, kept current
+variables, as a user would, and reuses the training index (seed + news QA corpus, kept current
 by the ``news_assistant`` fixture). The grounded run prints its graded figures (``pytest -s``).
 
 Two scripted models replay what a real 0.5B model got past the old verification: a person given
@@ -31,10 +31,10 @@ from assistant.evaluation import Report, format_table, grade, load_questions
 from assistant.llm import make_llm
 from assistant.settings import PROJECT_ROOT, Settings
 
-from .conftest import CACHE, CORPUS, NEWS, PUBLIC_QUESTIONS
+from .conftest import CORPUS, NEWS, PUBLIC_QUESTIONS
 from .fake_openai_server import INVENTED, REFUSAL, FakeOpenAIServer, Source, grounded_reply, sentences_of
 
-INDEX = CACHE / "index-news"
+INDEX = Settings.from_env().train_index_dir
 API_KEY = "sk-test-endpoint"
 SLOW_SECONDS = 8.0  # how long the "slow"/"stall" models stay silent ...
 SLOW_TIMEOUT = 1.0  # ... and the client timeout they outlive
@@ -67,7 +67,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def documents(news_assistant):
-    """Every indexed document by id (the fixture also brings .cache/index-news up to date)."""
+    """Every indexed document by id (the fixture also brings the training index up to date)."""
     return news_assistant.store.documents
 
 
