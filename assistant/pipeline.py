@@ -272,6 +272,15 @@ class Assistant:
             return []
         return self.snapshot.retriever.search_query(query, k=self.settings.top_k, doc_ids=set(resolution.scope))
 
+    def _sentence_scores(self, query: Query, hits: list[Hit]):
+        """The answer model's scores of the candidate sentences of ``hits``: an LLM sentence must rest
+        on sentences that would join an extractive answer (llm/relevance.py)."""
+        from .llm import SentenceScores
+
+        ratio = self.settings.verify_relevance_ratio
+        return SentenceScores.of(self.snapshot.composer.candidates(query, hits),
+                                 ratio if ratio >= 0 else self.answer_model.extra_ratio)
+
     def ask(self, question: str, conversation: Conversation | None = None, use_llm: bool = True) -> Answer:
         """Answer ``question`` (resolving follow-ups against ``conversation``, which is updated)."""
         answer = None
@@ -304,7 +313,8 @@ class Assistant:
             hits = snap.retriever.search_query(query, k=self.settings.top_k)
             answer = snap.composer.compose(resolved, hits, query)
         if use_llm and self.llm is not None:
-            for item in self.llm.stream(resolved, hits, answer, conversation):
+            scores = None if answer.refused else self._sentence_scores(query, hits)
+            for item in self.llm.stream(resolved, hits, answer, conversation, scores=scores):
                 if isinstance(item, Answer):
                     answer = item
                 elif item:

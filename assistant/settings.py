@@ -142,7 +142,12 @@ class Settings(BaseSettings):
     llm_max_history_turns: int = 3  # turns shown to the condense step
     llm_max_history_answer_chars: int = 120
     llm_max_output_chars: int = 3000  # a longer reply is cut off (runaway generation)
-    verify_min_overlap: float = 0.5  # share of a sentence's content words found in its cited passage(s)
+    # verifying an LLM reply (assistant/llm/verify.py): each sentence claim by claim, then relevance
+    verify_min_overlap: float = 0.5  # share of a sentence's content words found in its cited window
+    verify_window_sentences: int = 1  # a sentence's names, places, titles, dates, numbers and content words
+    #                                   must all stand within this many consecutive sentences of one cited passage
+    verify_relevance_ratio: float = -1.0  # a cited sentence must score this share of the best candidate's answer
+    #                                       probability; < 0: the answer model's extra_ratio (as extractive answers)
     verify_min_kept_ratio: float = 0.5  # share of the answer (characters of checked sentences) that must survive
     verify_max_limitation_chars: int = 60  # “资料中没有提到……” kept uncited only when this short and number-free
 
