@@ -300,7 +300,7 @@ def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], a
     """Chinese questions: the in-corpus refusal target. Questions in another language are answered
     from the embedding alone and found far less often, so holding their refusals to the same target
     would mean answering nearly all of them wrongly: their threshold makes the most right
-    decisions (right answers plus right refusals) instead."""
+    decisions (right answers plus right refusals) less wrong quotes, instead."""
     idx = {lang: [i for i, q in enumerate(questions) if language(q) == lang] for lang in ("zh", "other")}
 
     def part(lang: str) -> tuple[list, list, list]:
@@ -310,9 +310,12 @@ def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], a
     qs, ps, an = part("other")
 
     def right(t: float) -> float:
+        """Right answers and right refusals, less wrong quotes (worse than no answer)."""
         f = figures(qs, ps, an, t, 1.01)
         n_a, n_o = f["n_answerable"], f["n_ooc"]
-        return (f["correct"] * n_a if n_a else 0.0) + (f["refused_ooc"] * n_o if n_o else 0.0)
+        correct = f["correct"] * n_a if n_a else 0.0
+        wrong = (n_a - correct - f["refused_in_corpus"] * n_a if n_a else 0.0) + ((1 - f["refused_ooc"]) * n_o if n_o else 0.0)
+        return correct + (f["refused_ooc"] * n_o if n_o else 0.0) - wrong
 
     out["other"] = max(THRESHOLD_GRID, key=lambda t: (right(t), -t)) if qs else out["zh"]
     return out
