@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
 
-.PHONY: install lock model index run test test-fast eval train bench browser-deps clean
+.PHONY: install lock model index run test test-fast eval train bench full-index browser-deps clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -72,6 +72,13 @@ train: model
 # embedding and cold-start figures in one table (≤ 15 minutes on 2 cores; see assistant/bench.py)
 bench: model
 	$(BIN)/python -m assistant bench
+
+# every news article (54,889) + corpus/: streamed and resumable (run it again after an interruption);
+# hours of embedding on 2 cores, one ONNX thread so the machine stays usable (docs/scale.md)
+FULL_INDEX ?= .cache/index-full
+full-index: model
+	ASSISTANT_EMBED_THREADS=1 $(BIN)/python -m assistant --index $(FULL_INDEX) build --corpus corpus \
+	  --corpus ../shared/corpus-news/news.jsonl.gz
 
 clean:
 	rm -rf index .cache test-artifacts

@@ -5,6 +5,7 @@ save it atomically and then swap the snapshot, so two users at once never see ha
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -14,16 +15,8 @@ from pathlib import Path
 from .answer import EMPTY_QUESTION, AnswerConfig, Composer
 from .conversation import Conversation, Resolution
 from .examples import example_questions
-from .index import (
-    IndexStore,
-    IndexUnavailable,
-    build_store,
-    chunker_config,
-    index_exists,
-    load_store,
-    save_store,
-    write_lock,
-)
+from .index import IndexStore, IndexUnavailable, chunker_config, index_exists, load_store, write_lock
+from .indexer import BuildInput, build_index, input_from_documents, input_from_paths
 from .intents import help_answer
 from .loaders import LoaderError, load_paths
 from .normalize import configure_masks, normalize
@@ -32,6 +25,7 @@ from .ranker import AnswerModel
 from .retrieval import RetrievalConfig, Retriever
 from .schema import Answer, Document, Hit
 from .settings import Settings, section
+from .vector_store import EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +75,7 @@ class BuildReport:
     n_chunks: int
     n_embedded: int
     errors: tuple[str, ...]
+    resumed_at: int = 0  # input documents a killed build of the same input had already done
 
 
 class Assistant:
@@ -105,7 +100,7 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False,
-             load_answer_model: bool = True, llm=None) -> "Assistant":
+             load_answer_model: bool = True, llm=None) -> Assistant:
         """Load the index; build it from ``settings.corpus`` when missing, damaged or stale. ``llm``
         is an LLM answerer, or ``"auto"``: the one the settings configure (none when they do not)."""
         if llm == "auto":
@@ -116,7 +111,11 @@ class Assistant:
                 llm = make_llm(settings)
         assistant = cls(settings, embedder, load_answer_model=load_answer_model, llm=llm)
         try:
-            store = load_store(settings.index_dir)
+            store = load_store(settings.index_dir, section(EngineConfig, settings))
+            if store.engine.get("store", "faiss") != settings.vector_store:
+                log.warning("索引的向量库（%s）与当前设置（%s）不同，重建索引。", store.engine.get("store"),
+                            settings.vector_store)
+                raise IndexUnavailable("vector store changed")
             if store.model_id != assistant.embedder.model_id:
                 log.warning("索引所用模型与当前设置不同，重建索引。")
                 raise IndexUnavailable("model changed")
@@ -131,7 +130,7 @@ class Assistant:
             assistant.build(settings.corpus, progress=progress)
         return assistant
 
-    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> "Assistant":
+    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> Assistant:
         """The same index and embedder answering under other settings, another answer model or
         another LLM (``llm=None``: none) — for comparisons and cross-validated evaluation."""
         other = Assistant(self.settings.replace(**changes), embedder=self.embedder,
@@ -167,16 +166,18 @@ class Assistant:
     # ------------------------------------------------------------------ building
     def build(self, paths: Iterable[Path] | None = None, rebuild: bool = False, progress: bool = False,
               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
-        """Index exactly the documents under ``paths`` (re-embedding only what changed)."""
-        documents, errors = load_paths(list(paths or self.settings.corpus), self.settings)
-        return self._write(documents, [str(e) for e in errors], rebuild=rebuild, progress=progress,
-                           on_progress=on_progress)
+        """Index exactly the documents under ``paths``, streamed (re-embedding only what changed; a
+        killed build of the same input resumes where it stopped)."""
+        source = input_from_paths(list(paths or self.settings.corpus), self.settings)
+        return self._write(source, rebuild=rebuild, progress=progress, on_progress=on_progress)
 
     def add_documents(self, documents: list[Document], progress: bool = False,
                       on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._write_lock:
-            current = list(self._snapshot.store.documents.values()) if self._snapshot else []
-            return self._write(current + documents, [], progress=progress, on_progress=on_progress)
+            current = self._snapshot.store.documents if self._snapshot else {}
+            source = input_from_documents(lambda: itertools.chain(current.values(), documents),
+                                          len(current) + len(documents))
+            return self._write(source, progress=progress, on_progress=on_progress)
 
     def add_files(self, paths: Iterable[Path], **kw) -> BuildReport:
         documents, errors = load_paths(list(paths), self.settings)
@@ -190,27 +191,26 @@ class Assistant:
             docs = self.store.documents
             if doc_id not in docs:
                 return False
-            self._write([d for d in docs.values() if d.doc_id != doc_id], [])
+            self._write(input_from_documents(lambda: (d for d in docs.values() if d.doc_id != doc_id), len(docs) - 1))
             return True
 
-    def _write(self, documents: list[Document], errors: list[str], rebuild: bool = False, progress: bool = False,
+    def _write(self, source: BuildInput, rebuild: bool = False, progress: bool = False,
                on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._write_lock, write_lock(self.settings.index_dir):
             previous = None if rebuild else self._previous_store()
-            store = build_store(documents, self.embedder, self.settings.chunk_max_chars,
-                                self.settings.chunk_overlap_sentences, previous=previous, progress=progress,
-                                on_progress=on_progress)
-            save_store(store, self.settings.index_dir)
+            result = build_index(source, self.settings.index_dir, self.embedder, self.settings, previous=previous,
+                                 progress=progress, on_progress=on_progress)
+            store = load_store(self.settings.index_dir, section(EngineConfig, self.settings))
             self._set_store(store)
-            return BuildReport(len(store.documents), len(store.chunks), store.manifest.get("n_embedded", 0),
-                               tuple(errors))
+            return BuildReport(result.n_documents, result.n_chunks, result.n_embedded, result.errors,
+                               result.resumed_at)
 
     def _previous_store(self) -> IndexStore | None:
         if self._snapshot is not None:
             return self._snapshot.store
         if index_exists(self.settings.index_dir):
             try:
-                return load_store(self.settings.index_dir)
+                return load_store(self.settings.index_dir, section(EngineConfig, self.settings))
             except IndexUnavailable:
                 return None
         return None
@@ -218,9 +218,13 @@ class Assistant:
     # ------------------------------------------------------------------ reading
     def documents(self) -> list[DocumentInfo]:
         store = self.store
-        counts: dict[str, int] = {}
-        for c in store.chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        counts = getattr(store.chunks, "chunk_counts", None)
+        if counts is not None:
+            counts = counts()
+        else:
+            counts = {}
+            for c in store.chunks:
+                counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
         return [DocumentInfo(d.doc_id, d.title, d.source, d.date, counts.get(d.doc_id, 0), len(d.text))
                 for d in store.documents.values()]
 

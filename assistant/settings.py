@@ -57,6 +57,27 @@ class Settings(BaseSettings):
     onnx_model_dir: Path = PROJECT_ROOT / "models" / "multilingual-e5-small-onnx"
     cache_dir: Path = _USER_CACHE / "case-assistant"
 
+    # ---------------------------------------------------------------- building at scale, vector store
+    # The build streams its input and checkpoints every build_checkpoint_chunks chunks: a killed build
+    # started again resumes there (assistant/indexer.py). embed_threads: ONNX Runtime threads (0 =
+    # every core this process may use; 1 keeps a long build from starving a shared machine).
+    build_checkpoint_chunks: int = 2048
+    embed_threads: int = 0
+    # Where chunk vectors are searched (assistant/vector_store/): "faiss" = a memory-mapped file in
+    # the index; "milvus" = a Milvus collection, dense + BM25 as sparse vectors, at milvus_uri (a
+    # file path = Milvus Lite embedded; http://host:19530 = Milvus standalone/cluster; empty =
+    # <index_dir>/milvus.db) with milvus_token (user:password or API key). The dense index kind:
+    # "auto" = exact (flat) up to vector_index_flat_max chunks, HNSW above; or flat / hnsw / ivf.
+    vector_store: Literal["faiss", "milvus"] = "faiss"
+    vector_index: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    vector_index_flat_max: int = 100_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128  # raised to k when a search asks for more
+    ivf_nprobe: int = 32
+    milvus_uri: str = ""
+    milvus_token: str = ""
+
     # ---------------------------------------------------------------- the corpus's own quirks
     # characters the scrape used to mask words, and the characters they may stand for (tried
     # in this order); used for matching only, the shown text keeps the mask
@@ -253,7 +274,7 @@ def settings_sources(settings: Settings, environ: dict[str, str] | None = None,
             source = f"环境变量 {ENV_PREFIX}{name.upper()}"
         else:
             source = "默认 default"
-        if name.endswith(("api_key", "password")) and value:
+        if name.endswith(("api_key", "password", "token")) and value:
             value = "******"
         out.append((name, value, source))
     return out
