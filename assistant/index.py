@@ -32,6 +32,8 @@ import numpy as np
 
 from .chunk_table import ChunkTable, write_chunks
 from .chunking import CHUNKER_VERSION, chunk_document
+from .integrity import (IndexDamaged, IndexUnavailable, pointer_problem, seal_store,  # noqa: F401 (re-exported)
+                        valid_store_path, verify_store)
 from .normalize import NORMALIZER_VERSION, mask_config
 from .schema import Chunk, Document
 from .terms import Term, build_glossary
@@ -43,10 +45,6 @@ INDEX_FORMAT = 3
 EMBED_BATCH = 256  # texts per embedding call and per cache transaction
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
-
-
-class IndexUnavailable(RuntimeError):
-    """The index is missing or damaged. Message: Chinese first, with what to do."""
 
 
 @dataclass
@@ -242,9 +240,10 @@ def save_store(store: IndexStore, index_dir: Path) -> Path:
             json.dump([t.to_dict() for t in store.glossary.values()], fh, ensure_ascii=False)
         with open(tmp / "doc_freq.json", "w", encoding="utf-8") as fh:
             json.dump(store.doc_freq, fh, ensure_ascii=False)
-        manifest = dict(store.manifest, files=sorted(p.name for p in tmp.iterdir()))
+        manifest = dict(store.manifest, files=sorted(p.name for p in tmp.iterdir()), sealed=True)
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, ensure_ascii=False, indent=1)
+        seal_store(tmp)  # checksums of every file, checked when the store is opened (assistant.integrity)
         _fsync_dir(tmp)
         final = index_dir / name
         os.rename(tmp, final)
@@ -277,12 +276,8 @@ def _remove_old_stores(index_dir: Path, keep: str) -> None:
 
 
 def current_store_path(index_dir: Path) -> Path | None:
-    pointer = index_dir / CURRENT_FILE
-    if not pointer.exists():
-        return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    path = index_dir / name
-    return path if path.is_dir() else None
+    """The live store folder, when CURRENT names one inside ``index_dir`` (never ``../``)."""
+    return valid_store_path(index_dir)
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -292,7 +287,8 @@ def index_exists(index_dir: Path) -> bool:
 def load_store(index_dir: Path) -> IndexStore:
     path = current_store_path(index_dir)
     if path is None:
-        raise IndexUnavailable(f"索引不存在：{index_dir}。请先运行 `python -m assistant build` 建立索引。")
+        raise pointer_problem(index_dir)  # nothing built yet, or a missing/dangling/foreign CURRENT
+    verify_store(path)  # sizes and checksums of every file, as sealed
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != INDEX_FORMAT:
@@ -309,16 +305,10 @@ def load_store(index_dir: Path) -> IndexStore:
         glossary = {t["term"]: Term.from_dict(t) for t in glossary_list}
         doc_freq = json.loads((path / "doc_freq.json").read_text(encoding="utf-8"))
     except Exception as exc:  # any damage: say so plainly
-        raise IndexUnavailable(
-            f"索引已损坏，无法读取（{path.name}：{type(exc).__name__}: {exc}）。"
-            "请运行 `python -m assistant build --rebuild` 重建索引。"
-        ) from exc
+        raise IndexDamaged(f"{path.name} 无法读取（{type(exc).__name__}: {str(exc)[:200]}）", path) from exc
     if dense.ntotal != len(chunks) or manifest.get("n_chunks") != len(chunks):
-        raise IndexUnavailable(
-            f"索引已损坏：向量数 {dense.ntotal} 与文本块数 {len(chunks)} 不一致。"
-            "请运行 `python -m assistant build --rebuild` 重建索引。"
-        )
+        raise IndexDamaged(f"{path.name} 的向量数 {dense.ntotal} 与文本块数 {len(chunks)} 不一致", path)
     if chunks and bm25 is None:
-        raise IndexUnavailable("索引已损坏：缺少 BM25 部分。请运行 `python -m assistant build --rebuild` 重建索引。")
+        raise IndexDamaged(f"{path.name} 缺少 BM25 部分", path)
     add_terms(glossary)
     return IndexStore(manifest, documents, chunks, dense, bm25, glossary, doc_freq, path)

