@@ -172,6 +172,12 @@ def set_aside(index_dir: Path, reason: str) -> list[Path]:
         (target / WHY_FILE).write_text(why, encoding="utf-8")
         log.warning("已将损坏的索引 %s 移到 %s（未删除）。", store.name, target)
         moved.append(target)
+    current = index_dir / POINTER
+    if current.is_dir() or current.is_symlink():  # a CURRENT that is no plain file cannot be replaced
+        target = index_dir / DAMAGED_DIR / f"{stamp}-{POINTER}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(current, target)
+        moved.append(target)
     return moved
 
 
