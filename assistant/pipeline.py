@@ -33,6 +33,7 @@ from .index import (
 )
 from .integrity import IndexDamaged
 from .intents import help_answer
+from .limits import within_limits
 from .loaders import LoaderError, load_paths
 from .normalize import configure_masks, normalize
 from .question import Query
@@ -221,6 +222,8 @@ class Assistant:
         re-embedding only what changed. When every file fails, the index is left as it was."""
         paths = list(paths) if paths else default_sources(self.settings)
         documents, errors = load_paths(paths, self.settings)
+        documents, over = within_limits(documents, self._snapshot.store.documents if self._snapshot else (), self.settings)
+        errors += over
         if errors and not documents:
             reasons = "；".join(str(e) for e in errors[:5]) + (f"……（共 {len(errors)} 个）" if len(errors) > 5 else "")
             raise LoaderError(f"没有读到任何文档，索引保持不变。原因：{reasons}。请检查资料后重试。")
@@ -231,9 +234,12 @@ class Assistant:
     def add_documents(self, documents: list[Document], progress: bool = False,
                       on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._exclusive():  # the current store is the one on disk now, not the one we opened
-            current = list(self._snapshot.store.documents.values()) if self._snapshot else []
-            return self._write(current + documents, [], progress=progress, on_progress=on_progress,
-                               sources=with_documents(self.sources(), documents))
+            current = self._snapshot.store.documents if self._snapshot else {}
+            documents, over = within_limits(documents, current, self.settings)
+            if over and not documents:
+                raise over[0]
+            return self._write(list(current.values()) + documents, [str(e) for e in over], progress=progress,
+                               on_progress=on_progress, sources=with_documents(self.sources(), documents))
 
     def delete_document(self, doc_id: str) -> bool:
         with self._exclusive():

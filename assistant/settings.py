@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     ocr: bool = True
     ocr_min_confidence: float = 0.9  # OCR lines scored below this are kept but marked as uncertain
     ocr_dpi: int = 200  # resolution at which a scanned PDF page is rendered for OCR
+    # limits on what one file and one upload may give, checked while parsing (after decompression):
+    # a file over a limit is refused with a message naming the limit; the rest of a batch goes on
+    max_document_chars: int = 1_000_000  # characters of one document (about 600 pages of Chinese)
+    max_document_chunks: int = 5_000  # chunks of one document (each is embedded)
+    max_document_pages: int = 1_000  # pages of one PDF, frames of one TIFF
+    max_unpacked_mb: int = 100  # a .docx once unzipped (a 59 KB file can unpack to gigabytes)
+    max_upload_chars: int = 2_000_000  # characters of all the files of one upload together
 
     # ---------------------------------------------------------------- chunking
     chunk_max_chars: int = 220

@@ -6,15 +6,22 @@ Researchers cite their own ids, so a line's ``id`` is the document's id (``doc_i
 the content hash of its text (stable across edits of other lines). A line whose id an earlier line
 of the file already used is skipped and reported with both line numbers — an id must name one
 text. Across files the same rule holds in :func:`assistant.loaders.load_paths`, except that the
-very same text under the same id (one article in two corpus files) is simply loaded once."""
+very same text under the same id (one article in two corpus files) is simply loaded once.
+
+A sidecar (``news.jsonl.meta.json``, written by the library tab when an upload gives a title or a
+date) supplies what a line does not say itself: its ``date``, ``author`` and ``url`` for every
+line without one, its ``title`` only when the file holds a single document. A lone surrogate
+(``"\ud800"`` in the JSON) becomes U+FFFD, as the text must be valid UTF-8 to be indexed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 from ..schema import Document, content_hash
+from ..text import LONE_SURROGATE
 from .base import LoaderError, empty_file, normalise_newlines
 from .sidecar import as_str
 from .text import read_text_file
@@ -51,10 +58,12 @@ def _parse(path: Path, lineno: int, line: str) -> dict:
     return obj
 
 
-def load_jsonl(path: Path) -> tuple[list[Document], list[LoaderError]]:
+def load_jsonl(path: Path, max_chars: int | None = None,
+               defaults: dict[str, str] | None = None) -> tuple[list[Document], list[LoaderError]]:
     """One Document per JSON Lines line. Blank lines are skipped; a bad line (not JSON, no text, an
-    id used before) is skipped and reported, with its line number, in the returned errors. Raises
-    :class:`LoaderError` for an empty or undecodable file."""
+    id used before, a text over ``max_chars``) is skipped and reported, with its line number, in the
+    returned errors. ``defaults``: metadata for lines that lack it (see the module docstring).
+    Raises :class:`LoaderError` for an empty or undecodable file."""
     path = Path(path)
     raw = read_text_file(path)
     if not raw.strip():
@@ -70,7 +79,11 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[LoaderError]]:
         except LoaderError as exc:
             errors.append(exc)
             continue
-        text = normalise_newlines(obj["text"])
+        text = LONE_SURROGATE.sub("\ufffd", normalise_newlines(obj["text"]))
+        if max_chars is not None and len(text) > max_chars:
+            errors.append(_line_error(path, lineno, f"的正文有 {len(text):,} 字，超过每篇 {max_chars:,} 字的上限"
+                                                    "（ASSISTANT_MAX_DOCUMENT_CHARS），已跳过。请拆分后重新加载。"))
+            continue
         raw_id = obj.get("id")
         given_id = as_str(raw_id) if raw_id not in (None, "") else ""
         doc_id = given_id or content_hash(text)
@@ -80,7 +93,8 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[LoaderError]]:
                                                     "每篇文档的 id 必须唯一；请改正 id 或删除重复的行。"))
             continue
         first_line_of[doc_id] = lineno
-        meta = {k: as_str(obj[k]) for k in METADATA_KEYS if obj.get(k) not in (None, "")}
+        meta = {k: LONE_SURROGATE.sub("\ufffd", as_str(obj[k])) for k in METADATA_KEYS if obj.get(k) not in (None, "")}
+        meta = {**{k: v for k, v in (defaults or {}).items() if k != "title" and v}, **meta}
         docs.append(Document(
             doc_id=doc_id,
             title=meta.get("title") or first_sentence(text) or given_id or f"L{lineno}",
@@ -90,4 +104,7 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[LoaderError]]:
             author=meta.get("author", ""),
             url=meta.get("url", ""),
         ))
+    title = (defaults or {}).get("title")
+    if title and len(docs) == 1:
+        docs[0] = dataclasses.replace(docs[0], title=title)
     return docs, errors
