@@ -154,6 +154,22 @@ class Settings(BaseSettings):
     feedback_file: Path = PROJECT_ROOT / "index" / "feedback.jsonl"
     max_upload_mb: int = 20
     read_concurrency: int = 4  # questions / searches / outlines running at once (admin writes run one at a time)
+    # what one client (address) may do, so that nobody grows the disk or blocks the admin: wrong
+    # admin passwords are answered admin_failure_delay_s later (without holding a worker) and, after
+    # admin_max_failures within admin_lockout_s, refused for admin_lockout_s; Gradio's upload endpoint
+    # takes upload_max_per_minute files a minute (none without an admin password); ratings likewise
+    admin_max_failures: int = 5
+    admin_lockout_s: float = 300.0
+    admin_failure_delay_s: float = 1.0
+    upload_max_per_minute: int = 30
+    feedback_max_per_minute: int = 30
+    feedback_max_mb: int = 50  # the feedback file takes no more records past this size
+    # downloads (search exports, outlines) and Gradio's copies of uploads are deleted after
+    # temp_max_age_s, checked every temp_sweep_s; past exports_max_mb the oldest exports go first
+    temp_max_age_s: int = 3600
+    temp_sweep_s: int = 600
+    exports_max_mb: int = 200
+    exports_max_per_minute: int = 10  # downloads one client may make a minute
 
     @field_validator("corpus", mode="before")
     @classmethod

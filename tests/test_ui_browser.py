@@ -396,6 +396,8 @@ def test_search_highlights_filters_and_exports_csv(page, app):
     marked = page.locator("#search-results mark.q").first.text_content()
     assert marked in {"易地", "扶贫", "搬迁", "易地扶贫搬迁", "易地搬迁", "扶贫搬迁"} or "搬迁" in marked
 
+    assert page.locator("#search-csv a").count() == 0  # a search writes no files; 导出 does
+    page.locator("#search-export").click()
     with page.expect_download() as info:
         page.locator("#search-csv a").first.click()
     raw = Path(info.value.path()).read_bytes()

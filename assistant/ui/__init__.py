@@ -43,10 +43,13 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     ctx = AppContext(
         _assistant=assistant,
         settings=settings,
-        feedback=FeedbackLog(settings.feedback_file),
+        feedback=FeedbackLog(settings.feedback_file, settings.feedback_max_per_minute,
+                             settings.feedback_max_mb * 1024 * 1024),
         exports_dir=Path(tempfile.mkdtemp(prefix="assistant-exports-")),
     )
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Gradio's own copies of uploads and downloads are deleted on the same schedule as ours
+    with gr.Blocks(title=TITLE, analytics_enabled=False,
+                   delete_cache=(settings.temp_sweep_s, settings.temp_max_age_s)) as demo:
         gr.HTML(HEADER, elem_id="app-header")
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("问答", id="chat", elem_id="tab-chat") as tab_chat:
