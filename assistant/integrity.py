@@ -1,6 +1,6 @@
 """Is the index on disk the one that was written? Checksums, the CURRENT pointer, damaged stores.
 
-A store folder is sealed before it is published: ``checksums.json`` holds the size and SHA-256 of
+A store folder is sealed before it is published: ``checksums.json`` holds the size and xxh3-128 hash of
 every file in it (the manifest included), so a truncated file, random bytes, or text and offsets
 edited in place are found when the store is opened — not by a wrong answer later. The ``CURRENT``
 pointer must name a ``store-…`` folder directly inside the index folder (never ``../`` or a
@@ -23,13 +23,16 @@ import shutil
 import time
 from pathlib import Path
 
+import xxhash
+
 from .storage import atomic_write_text
 
 log = logging.getLogger(__name__)
 
 CHECKSUMS_FILE = "checksums.json"
 SEALED_KEY = "sealed"  # manifest key: the store was sealed (its checksums file must exist)
-ALGORITHM = "sha256"
+ALGORITHM = "xxh3_128"  # ≈ 11 GB/s here (sha256: 0.7): opening a 300k-chunk store stays fast
+HASHERS = {"xxh3_128": lambda: xxhash.xxh3_128(), "sha256": hashlib.sha256}  # sha256: stores sealed before
 DAMAGED_DIR = "damaged"
 WHY_FILE = "WHY.txt"
 POINTER = "CURRENT"
@@ -53,8 +56,8 @@ class IndexDamaged(IndexUnavailable):
 # ----------------------------------------------------------------------------- checksums
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
+def _digest(path: Path, algorithm: str = ALGORITHM) -> str:
+    h = HASHERS[algorithm]()
     with open(path, "rb") as fh:
         while block := fh.read(_CHUNK):
             h.update(block)
@@ -91,8 +94,9 @@ def verify_store(folder: Path, full: bool = True) -> None:
             return  # written before checksums existed: nothing to compare with
         raise IndexDamaged(f"{folder.name} 缺少校验文件 {CHECKSUMS_FILE}", folder)
     try:
-        entries = json.loads(sums.read_text(encoding="utf-8"))["files"]
-        assert isinstance(entries, dict)
+        sealed = json.loads(sums.read_text(encoding="utf-8"))
+        entries, algorithm = sealed["files"], sealed.get("algorithm", "sha256")
+        assert isinstance(entries, dict) and algorithm in HASHERS
     except (OSError, ValueError, KeyError, TypeError, AssertionError):
         raise IndexDamaged(f"{folder.name}/{CHECKSUMS_FILE} 无法读取", folder) from None
     for rel, expected in entries.items():
@@ -103,7 +107,7 @@ def verify_store(folder: Path, full: bool = True) -> None:
         if size != expected.get("size"):
             raise IndexDamaged(f"{folder.name}/{rel} 大小不对（应为 {expected.get('size')} 字节，实为 {size} 字节，"
                                "可能被截断或改写）", folder)
-        if full and _digest(path) != expected.get(ALGORITHM):
+        if full and _digest(path, algorithm) != expected.get(algorithm):
             raise IndexDamaged(f"{folder.name}/{rel} 的内容与建索引时不同（校验和不符，文件被改动或损坏）", folder)
 
 
@@ -186,5 +190,16 @@ def damaged_stores(index_dir: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
 
 
-__all__ = ["IndexUnavailable", "IndexDamaged", "seal_store", "verify_store", "valid_store_path", "pointer_name",
-           "pointer_problem", "set_aside", "damaged_stores", "CHECKSUMS_FILE", "SEALED_KEY"]
+__all__ = [
+    "CHECKSUMS_FILE",
+    "SEALED_KEY",
+    "IndexDamaged",
+    "IndexUnavailable",
+    "damaged_stores",
+    "pointer_name",
+    "pointer_problem",
+    "seal_store",
+    "set_aside",
+    "valid_store_path",
+    "verify_store",
+]

@@ -84,7 +84,8 @@ def _detail(name: str, data: dict) -> str:
 
 
 def table(session_start: float) -> list[str]:
-    """The table's lines (empty when no reliability test has ever written figures)."""
+    """The table's lines (empty when no reliability test wrote figures in this session)."""
+    fresh_any = False
     lines = [f"   {'check':<32}{'tried':>7}{'failed':>8}  {'(failures counted)':<44} detail"]
     found = False
     for name, label, tried_keys, bad_keys, bad_what in ROWS:
@@ -95,13 +96,15 @@ def table(session_start: float) -> list[str]:
         found = True
         tried = _first(data, tried_keys)
         bad = sum(int(data[k]) for k in bad_keys if isinstance(data.get(k), (int, float)))
-        stale = "" if path.stat().st_mtime >= session_start else "  [from an earlier session]"
+        fresh = path.stat().st_mtime >= session_start
+        fresh_any |= fresh
+        stale = "" if fresh else "  [from an earlier session]"
         mark = "ok" if bad == 0 else "✗ "
         lines.append(f"{mark} {label:<32}{tried if tried is not None else '?':>7}{bad:>8}  {bad_what:<44} "
                      f"{_detail(name, data)}{stale}")
-    if not found:
+    if not found or not fresh_any:  # no reliability test ran in this session
         return []
     return ["reliability (issue 10): test-artifacts/reliability/*.json", *lines]
 
 
-__all__ = ["record", "table", "FOLDER"]
+__all__ = ["FOLDER", "record", "table"]

@@ -105,10 +105,10 @@ def test_every_admin_action_is_refused_without_the_password(app, client, tmp_pat
     doc.write_text("新上传的文档：四拼四争。", encoding="utf-8")
     for pw in BAD_PASSWORDS:
         calls = {
-            "upload": lambda: client.predict([handle_file(str(doc))], pw, "", "", api_name="/library_upload"),
-            "delete": lambda: client.predict("d1", pw, api_name="/library_delete"),
-            "rebuild": lambda: client.predict(pw, True, api_name="/library_rebuild"),
-            "cancel": lambda: client.predict(pw, api_name="/library_cancel"),
+            "upload": lambda pw=pw: client.predict([handle_file(str(doc))], pw, "", "", api_name="/library_upload"),
+            "delete": lambda pw=pw: client.predict("d1", pw, api_name="/library_delete"),
+            "rebuild": lambda pw=pw: client.predict(pw, True, api_name="/library_rebuild"),
+            "cancel": lambda pw=pw: client.predict(pw, api_name="/library_cancel"),
         }
         for name, call in calls.items():
             status = _refused(app, call)

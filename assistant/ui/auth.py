@@ -118,4 +118,4 @@ class UploadGuard:
         return None
 
 
-__all__ = ["AdminGate", "UploadGuard", "WrongPassword", "READ_ONLY"]
+__all__ = ["READ_ONLY", "AdminGate", "UploadGuard", "WrongPassword"]

@@ -217,4 +217,4 @@ def recover_staging(assistant: Assistant) -> int:
     return moved
 
 
-__all__ = ["UploadJob", "Cancelled", "check_upload", "destination", "remove_file", "recover_staging", "STAGING"]
+__all__ = ["STAGING", "Cancelled", "UploadJob", "check_upload", "destination", "recover_staging", "remove_file"]
