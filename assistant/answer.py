@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
+# refusing a question in another language: the data says its quotes are more often wrong than right
+OTHER_LANGUAGE_NOTE = ("用其他语言提问时很难找准原文（资料是中文的），建议改用中文提问。"
+                       "Questions in other languages rarely find the right passage here; please ask in Chinese.")
 NEIGHBOURHOOD = 400  # characters: sentences this close to the best one may join the answer
 # the reading of a sentence whose number was lost: as if it stated the asked quantity
 _NUMBER_RESTORED = {"type_ok": 1.0, "unit_match": 1.0, "new_number": 1.0}
@@ -147,6 +150,8 @@ class Composer:
             answer = self._render(question, [lost], hits, [self.config.lost_number_note])
             return replace(answer, text="原文未给出具体数字。" + answer.text)
         log.debug("refused %r: answer probability %.3f < %.3f", question, answered, self.threshold(query))
+        if query.language != "zh":
+            return self._refuse(question, hits, OTHER_LANGUAGE_NOTE)
         unknown = [e for e in query.entities if not any(e in h.chunk.search_text for h in hits)]
         return self._refuse(question, hits, f"资料中没有提到“{'、'.join(unknown)}”。" if unknown else "")
 

@@ -1,11 +1,13 @@
 """Chunks on disk as memory-mapped columns, read one at a time: opening an index costs the same for
 30 chunks as for 300,000.
 
-A saved store holds ``chunk_spans.npy`` (document number, start, end per chunk) and, for each string
-column (chunk id, text, search text), one UTF-8 blob plus an ``.npy`` of byte offsets. Opening maps
-the files; :class:`ChunkTable` builds a :class:`~assistant.schema.Chunk` only when one is asked for
-(retrieval looks at a few dozen per question). Title and date come from the chunk's document, as
-the index builder sets them."""
+A saved store holds ``chunk_spans.i64`` (document row, start, end per chunk; the row is the
+document's place in :class:`~assistant.doc_table.DocumentTable`) and, for each string column (chunk
+id, text, search text), one UTF-8 blob ``chunk_<column>.bin`` plus ``chunk_<column>.ends.i64``, the
+byte offset where each chunk's string ends. All are raw little-endian files that the streaming
+build appends to (:class:`ChunkWriter`) and a reader maps (:class:`ChunkTable`), which builds a
+:class:`~assistant.schema.Chunk` only when one is asked for (retrieval looks at a few dozen per
+question). Title and date come from the chunk's document, as the index builder sets them."""
 
 from __future__ import annotations
 
@@ -14,67 +16,77 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import Chunk, Document
+from .doc_table import DocumentTable, map_array
+from .schema import Chunk
+from .staging import Staging
 
-SPANS_FILE = "chunk_spans.npy"
-DOC_IDS_FILE = "chunk_doc_ids.txt"
-_COLUMNS = ("chunk_id", "text", "search_text")
-
-
-def _blob(folder: Path, column: str) -> Path:
-    return folder / f"chunk_{column}.bin"
+SPANS_FILE = "chunk_spans.i64"
+COLUMNS = ("chunk_id", "text", "search_text")
 
 
-def _offsets(folder: Path, column: str) -> Path:
-    return folder / f"chunk_{column}.offsets.npy"
+def _blob(column: str) -> str:
+    return f"chunk_{column}.bin"
 
 
-def write_chunks(folder: Path, chunks: Sequence[Chunk]) -> None:
-    """Write ``chunks`` as columns into ``folder`` (a store being built; never an open one)."""
-    doc_ids = list(dict.fromkeys(c.doc_id for c in chunks))
-    number = {d: i for i, d in enumerate(doc_ids)}
-    (folder / DOC_IDS_FILE).write_text("".join(d + "\n" for d in doc_ids), encoding="utf-8")
-    spans = np.array([(number[c.doc_id], c.start, c.end) for c in chunks], dtype=np.int64).reshape(-1, 3)
-    np.save(folder / SPANS_FILE, spans)
-    for column in _COLUMNS:
-        encoded = [getattr(c, column).encode("utf-8") for c in chunks]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(b) for b in encoded], out=offsets[1:])
-        _blob(folder, column).write_bytes(b"".join(encoded))
-        np.save(_offsets(folder, column), offsets)
+def _ends(column: str) -> str:
+    return f"chunk_{column}.ends.i64"
+
+
+class ChunkWriter:
+    """Appends chunks (of documents already written) to a staging folder."""
+
+    def __init__(self, staging: Staging) -> None:
+        self._spans = staging.open(SPANS_FILE)
+        self._blobs = {c: staging.open(_blob(c)) for c in COLUMNS}
+        self._ends = {c: staging.open(_ends(c)) for c in COLUMNS}
+
+    def add(self, doc_row: int, chunk: Chunk) -> None:
+        self._spans.write(np.array([doc_row, chunk.start, chunk.end], dtype="<i8").tobytes())
+        for column in COLUMNS:
+            blob = self._blobs[column]
+            blob.write(getattr(chunk, column).encode("utf-8"))
+            self._ends[column].write(np.array([blob.tell()], dtype="<i8").tobytes())
 
 
 class ChunkTable(Sequence[Chunk]):
     """The chunks of a saved store, mapped from disk; ``table[i]`` is a Chunk."""
 
-    def __init__(self, folder: Path, documents: dict[str, Document]) -> None:
+    def __init__(self, folder: Path, documents: DocumentTable) -> None:
         self._documents = documents
-        self._doc_ids = (folder / DOC_IDS_FILE).read_text(encoding="utf-8").splitlines()
-        self._spans = np.load(folder / SPANS_FILE, mmap_mode="r")
+        self._spans = map_array(folder / SPANS_FILE, "<i8", width=3)
         self._columns = {}
-        for column in _COLUMNS:
-            offsets = np.load(_offsets(folder, column), mmap_mode="r")
-            blob = _blob(folder, column)
+        for column in COLUMNS:
+            ends = map_array(folder / _ends(column), "<i8")
+            blob = folder / _blob(column)
             data = np.memmap(blob, dtype=np.uint8, mode="r") if blob.stat().st_size else np.zeros(0, np.uint8)
-            if len(offsets) != len(self._spans) + 1 or int(offsets[-1]) != len(data):
+            if len(ends) != len(self._spans) or (len(ends) and int(ends[-1]) != len(data)):
                 raise ValueError(f"chunk column {column} does not match the chunk count")
-            self._columns[column] = (offsets, data)
-        missing = set(self._doc_ids) - set(documents)
-        if missing:
-            raise ValueError(f"chunks refer to {len(missing)} documents the store does not hold")
+            self._columns[column] = (ends, data)
+        if len(self._spans) and int(self._spans[:, 0].max()) >= len(documents):
+            raise ValueError("chunks refer to documents the store does not hold")
 
     def __len__(self) -> int:
         return len(self._spans)
 
-    def _string(self, column: str, i: int) -> str:
-        offsets, data = self._columns[column]
-        return bytes(data[int(offsets[i]) : int(offsets[i + 1])]).decode("utf-8")
+    def string(self, column: str, i: int) -> str:
+        ends, data = self._columns[column]
+        start = int(ends[i - 1]) if i else 0
+        return bytes(data[start : int(ends[i])]).decode("utf-8")
+
+    def doc_rows(self) -> np.ndarray:
+        """Each chunk's document row (mapped)."""
+        return self._spans[:, 0]
+
+    def chunk_counts(self) -> dict[str, int]:
+        """Chunks per document id, without reading any chunk."""
+        counts = np.bincount(self.doc_rows(), minlength=len(self._documents)) if len(self) else []
+        return {self._documents.id_at(row): int(n) for row, n in enumerate(counts) if n}
 
     def _chunk(self, i: int) -> Chunk:
-        doc_number, start, end = (int(x) for x in self._spans[i])
-        doc = self._documents[self._doc_ids[doc_number]]
-        return Chunk(chunk_id=self._string("chunk_id", i), doc_id=doc.doc_id, start=start, end=end,
-                     text=self._string("text", i), search_text=self._string("search_text", i),
+        doc_row, start, end = (int(x) for x in self._spans[i])
+        doc = self._documents.by_row(doc_row)
+        return Chunk(chunk_id=self.string("chunk_id", i), doc_id=doc.doc_id, start=start, end=end,
+                     text=self.string("text", i), search_text=self.string("search_text", i),
                      title=doc.title, date=doc.date)
 
     def __getitem__(self, i):  # type: ignore[override]

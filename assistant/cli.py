@@ -83,8 +83,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     dt = time.perf_counter() - t0
     for err in report.errors:
         print(f"跳过 / skipped: {err}", file=sys.stderr)
+    resumed = f"（接着中断的构建，从第 {report.resumed_at + 1} 篇继续 / resumed）" if report.resumed_at else ""
     print(f"索引完成 / index built: {report.n_documents} 篇文档, {report.n_chunks} 个文本块, "
-          f"新向量化 {report.n_embedded} 块, 用时 {dt:.1f}s → {settings.index_dir}")
+          f"新向量化 {report.n_embedded} 块, 用时 {dt:.1f}s → {settings.index_dir}{resumed}")
     return 0
 
 

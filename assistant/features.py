@@ -37,7 +37,7 @@ FEATURES = (
     # the sentences either side: an answer often follows the sentence that restates the question
     "cov_before", "cov_after", "follows_match", "follows_match_narrative", "title_by_asked_person",
     # answer shape
-    "type_checkable", "type_ok", "unit_asked", "unit_match", "unit_missing", "slot_asked", "slot_match", "new_number",
+    "type_checkable", "type_ok", "focus_near_answer", "unit_asked", "unit_match", "unit_missing", "slot_asked", "slot_match", "new_number",
     "new_person", "new_org", "new_place", "new_date", "reason_marker", "effect_marker", "def_marker",
     "list_marker", "novelty",
     # the question
@@ -95,20 +95,44 @@ def _missing(items: tuple[str, ...], text: str) -> float:
     return sum(1 for x in items if x not in text) / len(items) if items else 0.0
 
 
-def type_ok(kind: str, text: str, question: str) -> bool:
+def typed_spans(kind: str, text: str, question: str) -> list[types.Span]:
+    """Spans of ``text`` of the asked kind that the question does not already name."""
     shape = _TYPED.get(kind)
     if shape == "person":
-        return bool(types.new_spans(types.persons(text), question))
+        return types.new_spans(types.persons(text), question)
     if shape == "date":
         pattern = types.YEAR if re.search(r"哪一?年|年份|何年|which year|what year", question) else types.DATE
-        return any(m.group(0) not in question for m in pattern.finditer(text))
+        return [types.Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text) if m.group(0) not in question]
     if shape == "quantity":
-        return bool(_new_numbers(text, question)) or bool(types.PERCENT.search(text))
+        named = set(_DIGITS.findall(question))
+        undated = types.DATE.sub(lambda m: " " * len(m.group(0)), text)
+        spans = [types.Span(m.start(), m.end(), m.group(0)) for m in _DIGITS.finditer(undated) if m.group(0) not in named]
+        return spans + [types.Span(m.start(), m.end(), m.group(0)) for m in types.PERCENT.finditer(text)]
     if shape == "place":
-        return bool(types.new_spans(types.places(text), question))
+        return types.new_spans(types.places(text), question)
     if shape == "role":
-        return bool(types.new_spans(types.roles(text), question))
-    return False
+        return types.new_spans(types.roles(text), question)
+    return []
+
+
+def type_ok(kind: str, text: str, question: str) -> bool:
+    return bool(typed_spans(kind, text, question))
+
+
+NEAR = 6  # characters: an answer this close to the words it is asked about is said of them
+
+
+def focus_near_answer(spans: list[types.Span], focus: tuple[str, ...], text: str) -> float:
+    """How close the nearest answer-shaped span stands to a focus word (队长**张三**: 1; the same
+    sentence but far apart: small; no span or no focus word: 0) — an answer is said of what it
+    stands next to."""
+    best = None
+    for word in focus:
+        for m in re.finditer(re.escape(word), text):
+            for s in spans:
+                gap = max(0, s.start - m.end(), m.start() - s.end)
+                best = gap if best is None else min(best, gap)
+    return 0.0 if best is None else NEAR / (NEAR + best)
 
 
 def _new_numbers(text: str, question: str) -> list[str]:
@@ -121,6 +145,7 @@ def _new_numbers(text: str, question: str) -> list[str]:
 def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_norm: str,
                        term_defined: bool = False, doc_date: str = "") -> dict[str, float]:
     hit, text, norm, q = cand.hit, cand.text, cand.normalized, query.normalized
+    typed = typed_spans(query.kind, norm, q)
     dense = hit.scores.get("dense")
     bm25 = hit.scores.get("bm25", 0.0)
     f: dict[str, float] = {
@@ -155,7 +180,8 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "cov_after": coverage(query, cand.after) if cand.after else 0.0,
         "title_by_asked_person": 1.0 if _title_by(ctx.persons, norm) else 0.0,
         "type_checkable": 1.0 if query.kind in _TYPED else 0.0,
-        "type_ok": 1.0 if type_ok(query.kind, norm, q) else 0.0,
+        "type_ok": 1.0 if typed else 0.0,
+        "focus_near_answer": focus_near_answer(typed, query.focus + ((query.slot,) if query.slot else ()), norm),
         "unit_asked": 1.0 if query.unit else 0.0,
         "unit_match": types.unit_match(norm, query.unit, q),
         "unit_missing": 1.0 if query.unit and types.unit_match(norm, query.unit, q) < 1.0 else 0.0,
@@ -240,7 +266,7 @@ def vector(features: dict[str, float]) -> list[float]:
 
 # ----------------------------------------------------------------------------- the question as a whole
 # what the best candidate's evidence says about whether quoting it answers the question
-TOP_EVIDENCE = ("type_ok", "type_checkable", "unit_asked", "unit_missing", "slot_match", "entity_missing_doc",
+TOP_EVIDENCE = ("type_ok", "focus_near_answer", "type_checkable", "unit_asked", "unit_missing", "slot_match", "entity_missing_doc",
                 "place_missing_doc", "person_missing_doc", "org_missing_doc", "year_conflict", "year_absent_doc",
                 "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense", "dense_gap", "q_words_log", "q_english",
                 "sent_dense")

@@ -7,11 +7,15 @@ One writer across processes: every write holds the index folder's lock and first
 store on disk, so the app never overwrites what a CLI ``build`` wrote meanwhile; readers notice a
 newer store within ``index_follow_s`` seconds. A damaged store is set aside, never deleted, and is
 rebuilt from every source it was built from (:mod:`assistant.sources`) or reported with the one
-command that does it (``index_auto_repair``)."""
+command that does it (``index_auto_repair``).
+
+It is long because the writer's guarantees (one writer, the disk's store adopted first, sources
+recorded) and the readers' snapshot share one lock and one swap: split, they could disagree."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -22,15 +26,8 @@ from pathlib import Path
 from .answer import EMPTY_QUESTION, AnswerConfig, Composer
 from .conversation import Conversation, Resolution
 from .examples import example_questions
-from .index import (
-    IndexStore,
-    IndexUnavailable,
-    build_store,
-    chunker_config,
-    load_store,
-    save_store,
-    write_lock,
-)
+from .index import IndexStore, IndexUnavailable, chunker_config, load_store, write_lock
+from .indexer import BuildInput, build_index, input_from_documents, input_from_paths
 from .integrity import IndexDamaged
 from .intents import help_answer
 from .limits import within_limits
@@ -38,12 +35,13 @@ from .loaders import LoaderError, load_paths
 from .normalize import configure_masks, normalize
 from .question import Query
 from .ranker import AnswerModel
+from .recovery import disk_store, repair
 from .retrieval import RetrievalConfig, Retriever
 from .schema import Answer, Document, Hit
 from .settings import Settings, section
-from .recovery import disk_store, repair
 from .sources import MANIFEST_KEY, default_sources, record, recorded, with_documents
 from .text import clean_input
+from .vector_store import EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +91,7 @@ class BuildReport:
     n_chunks: int
     n_embedded: int
     errors: tuple[str, ...]
+    resumed_at: int = 0  # input documents a killed build of the same input had already done
 
 
 class Assistant:
@@ -121,7 +120,7 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings, embedder=None, build_if_missing: bool = True, progress: bool = False,
-             load_answer_model: bool = True, llm=None) -> "Assistant":
+             load_answer_model: bool = True, llm=None) -> Assistant:
         """Load the index; build it from ``settings.corpus`` when missing, damaged or stale. ``llm``
         is an LLM answerer, or ``"auto"``: the one the settings configure (none when they do not)."""
         if llm == "auto":
@@ -132,7 +131,7 @@ class Assistant:
                 llm = make_llm(settings)
         assistant = cls(settings, embedder, load_answer_model=load_answer_model, llm=llm)
         try:
-            store = load_store(settings.index_dir)
+            store = load_store(settings.index_dir, section(EngineConfig, settings))
         except IndexDamaged as exc:  # set aside, then rebuilt from all its sources or reported
             sources, notice = repair(settings, exc, rebuild_allowed=build_if_missing)
             assistant.notices.append(notice)
@@ -154,7 +153,9 @@ class Assistant:
         return assistant
 
     def _stale(self, store: IndexStore) -> str:
-        """Why ``store`` cannot serve these settings (another model or chunker), or ``""``."""
+        """Why ``store`` cannot serve these settings (another vector store, model or chunker), or ``""``."""
+        if store.engine.get("store", "faiss") != self.settings.vector_store:
+            return f"索引的向量库（{store.engine.get('store')}）与当前设置（{self.settings.vector_store}）不同"
         if store.model_id != self.embedder.model_id:
             return "索引所用模型与当前设置不同"
         if store.manifest.get("chunking") != chunker_config(self.settings.chunk_max_chars,
@@ -162,7 +163,7 @@ class Assistant:
             return "索引的分块设置与当前设置不同"
         return ""
 
-    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> "Assistant":
+    def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> Assistant:
         """The same index and embedder answering under other settings, another answer model or
         another LLM (``llm=None``: none) — for comparisons and cross-validated evaluation."""
         other = Assistant(self.settings.replace(**changes), embedder=self.embedder,
@@ -219,17 +220,12 @@ class Assistant:
     def build(self, paths: Iterable[Path] | None = None, rebuild: bool = False, progress: bool = False,
               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Index exactly the documents under ``paths`` (default: the corpus and the uploads folder),
-        re-embedding only what changed. When every file fails, the index is left as it was."""
-        paths = list(paths) if paths else default_sources(self.settings)
-        documents, errors = load_paths(paths, self.settings)
-        documents, over = within_limits(documents, self._snapshot.store.documents if self._snapshot else (), self.settings)
-        errors += over
-        if errors and not documents:
-            reasons = "；".join(str(e) for e in errors[:5]) + (f"……（共 {len(errors)} 个）" if len(errors) > 5 else "")
-            raise LoaderError(f"没有读到任何文档，索引保持不变。原因：{reasons}。请检查资料后重试。")
-        with self._exclusive():
-            return self._write(documents, [str(e) for e in errors], rebuild=rebuild, progress=progress,
-                               on_progress=on_progress, sources=with_documents(paths, documents))
+        streamed, re-embedding only what changed; a killed build of the same input resumes where it
+        stopped. When every file fails, the index is left as it was."""
+        paths = [Path(p) for p in paths] if paths else default_sources(self.settings)
+        source = input_from_paths(paths, self.settings)
+        return self._write(source, rebuild=rebuild, progress=progress, on_progress=on_progress,
+                           sources=with_documents(paths, ()))
 
     def add_documents(self, documents: list[Document], progress: bool = False,
                       on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
@@ -238,15 +234,28 @@ class Assistant:
             documents, over = within_limits(documents, current, self.settings)
             if over and not documents:
                 raise over[0]
-            return self._write(list(current.values()) + documents, [str(e) for e in over], progress=progress,
-                               on_progress=on_progress, sources=with_documents(self.sources(), documents))
+            source = input_from_documents(lambda: itertools.chain(current.values(), documents),
+                                          len(current) + len(documents))
+            report = self._write(source, progress=progress, on_progress=on_progress,
+                                 sources=with_documents(self.sources(), documents))
+            return BuildReport(report.n_documents, report.n_chunks, report.n_embedded,
+                               (*report.errors, *(str(e) for e in over)), report.resumed_at)
+
+    def add_files(self, paths: Iterable[Path], **kw) -> BuildReport:
+        documents, errors = load_paths(list(paths), self.settings)
+        if not documents and errors:
+            raise LoaderError("；".join(str(e) for e in errors))
+        report = self.add_documents(documents, **kw)
+        return BuildReport(report.n_documents, report.n_chunks, report.n_embedded,
+                           (*report.errors, *(str(e) for e in errors)))
 
     def delete_document(self, doc_id: str) -> bool:
         with self._exclusive():
             docs = self.store.documents
             if doc_id not in docs:
                 return False
-            self._write([d for d in docs.values() if d.doc_id != doc_id], [], sources=self.sources())
+            self._write(input_from_documents(lambda: (d for d in docs.values() if d.doc_id != doc_id), len(docs) - 1),
+                        sources=self.sources())
             return True
 
     @contextlib.contextmanager
@@ -254,7 +263,7 @@ class Assistant:
         """The one writer: this thread, this process, and no other process, on the store that is on
         disk now (a store another process published meanwhile becomes ours first)."""
         with self._write_lock:
-            if self._writing:  # re-entered (build → _write)
+            if self._writing:  # re-entered (add_documents → _write)
                 yield
                 return
             with write_lock(self.settings.index_dir):
@@ -267,7 +276,8 @@ class Assistant:
 
     def _adopt_disk_store(self) -> None:
         current = self._snapshot.store.path if self._snapshot else None
-        store = disk_store(self.settings.index_dir, current, keep_damage=True)
+        store = disk_store(self.settings.index_dir, current, keep_damage=True,
+                           config=section(EngineConfig, self.settings))
         if store is not None and not self._stale(store):
             self._set_store(store)
 
@@ -277,26 +287,29 @@ class Assistant:
         known = recorded(self.settings.index_dir, manifest)
         return [str(p) for p in (known if known is not None else default_sources(self.settings))]
 
-    def _write(self, documents: list[Document], errors: list[str], rebuild: bool = False, progress: bool = False,
+    def _write(self, source: BuildInput, rebuild: bool = False, progress: bool = False,
                on_progress: Callable[[int, int], None] | None = None, sources: list[str] | None = None) -> BuildReport:
         with self._exclusive():
             previous = None if rebuild or self._snapshot is None else self._snapshot.store  # the disk's, adopted
-            store = build_store(documents, self.embedder, self.settings.chunk_max_chars,
-                                self.settings.chunk_overlap_sentences, previous=previous, progress=progress,
-                                on_progress=on_progress)
-            store.manifest[MANIFEST_KEY] = list(sources) if sources is not None else self.sources()
-            path = save_store(store, self.settings.index_dir)
-            record(self.settings.index_dir, path.name, store.manifest[MANIFEST_KEY])
+            sources = list(sources) if sources is not None else self.sources()
+            result = build_index(source, self.settings.index_dir, self.embedder, self.settings, previous=previous,
+                                 progress=progress, on_progress=on_progress, manifest_extra={MANIFEST_KEY: sources})
+            record(self.settings.index_dir, result.path.name, sources)
+            store = load_store(self.settings.index_dir, section(EngineConfig, self.settings))
             self._set_store(store)
-            return BuildReport(len(store.documents), len(store.chunks), store.manifest.get("n_embedded", 0),
-                               tuple(errors))
+            return BuildReport(result.n_documents, result.n_chunks, result.n_embedded, result.errors,
+                               result.resumed_at)
 
     # ------------------------------------------------------------------ reading
     def documents(self) -> list[DocumentInfo]:
         store = self.store
-        counts: dict[str, int] = {}
-        for c in store.chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        counts = getattr(store.chunks, "chunk_counts", None)
+        if counts is not None:
+            counts = counts()
+        else:
+            counts = {}
+            for c in store.chunks:
+                counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
         return [DocumentInfo(d.doc_id, d.title, d.source, d.date, counts.get(d.doc_id, 0), len(d.text))
                 for d in store.documents.values()]
 
@@ -350,6 +363,15 @@ class Assistant:
             return []
         return self.snapshot.retriever.search_query(query, k=self.settings.top_k, doc_ids=set(resolution.scope))
 
+    def _sentence_scores(self, query: Query, hits: list[Hit]):
+        """The answer model's scores of the candidate sentences of ``hits``: an LLM sentence must rest
+        on sentences that would join an extractive answer (llm/relevance.py)."""
+        from .llm import SentenceScores
+
+        ratio = self.settings.verify_relevance_ratio
+        return SentenceScores.of(self.snapshot.composer.candidates(query, hits),
+                                 ratio if ratio >= 0 else self.answer_model.extra_ratio)
+
     def ask(self, question: str, conversation: Conversation | None = None, use_llm: bool = True) -> Answer:
         """Answer ``question`` (resolving follow-ups against ``conversation``, which is updated)."""
         answer = None
@@ -364,15 +386,15 @@ class Assistant:
         """Text deltas from the LLM (when one is configured), then the final, verified Answer."""
         q = self.check_question(question)
         snap = self.snapshot
+        if self._is_non_question(q):  # a greeting is not a follow-up: it is kept as said
+            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
+            if conversation is not None:
+                conversation.add(q, q, answer)
+            yield _with_question(answer, q, q)
+            return
         resolution = conversation.resolution(q) if conversation else Resolution(q, False)
         resolved = resolution.text
         query = snap.retriever.parse(resolved)
-        if self._is_non_question(q):
-            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
-            if conversation is not None:
-                conversation.add(q, resolved, answer)
-            yield _with_question(answer, q, resolved)
-            return
         answer = None
         scoped = self._scoped_hits(query, resolution)
         if scoped:  # a follow-up is first answered where the conversation was
@@ -382,7 +404,8 @@ class Assistant:
             hits = snap.retriever.search_query(query, k=self.settings.top_k)
             answer = snap.composer.compose(resolved, hits, query)
         if use_llm and self.llm is not None:
-            for item in self.llm.stream(resolved, hits, answer, conversation):
+            scores = None if answer.refused else self._sentence_scores(query, hits)
+            for item in self.llm.stream(resolved, hits, answer, conversation, scores=scores):
                 if isinstance(item, Answer):
                     answer = item
                 elif item:

@@ -53,7 +53,8 @@ KINDS: list[tuple[str, re.Pattern]] = [
     ("how", re.compile(r"怎样|怎么|如何|什么方法|方法|措施|做法|办法|举措|途径")),
 ]
 # after 哪/什么/多少/几: the word naming what is asked (哪个**区**, 什么**职务**, 多少**兆瓦**)
-_SLOT = re.compile(r"(?:哪一?|什么|何|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
+# 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun
+_SLOT = re.compile(r"(?:哪(?![里儿])一?|什么|何(?![时地处故])|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
 _ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -142,7 +143,7 @@ def asked_slot(normalized: str) -> str:
     return first if first not in STOPWORDS else ""
 
 
-_ASKING_WORD = re.compile(r"什么|哪|多少|几|谁|何|怎么|怎样|如何|为什么|为何")
+_ASKING_WORD = re.compile(r"什么|哪|多少|几|谁|何|怎么|怎样|如何|为什么|为何|多[长久大高远重深宽厚]")
 FOCUS_BEFORE, FOCUS_AFTER = 8, 6  # characters either side of the asking word
 
 

@@ -59,7 +59,7 @@ def repair(settings, damage: IndexDamaged, rebuild_allowed: bool) -> tuple[list[
     raise IndexDamaged(damage.what, damage.store, advice) from damage
 
 
-def disk_store(index_dir: Path, current: Path | None, keep_damage: bool = False) -> IndexStore | None:
+def disk_store(index_dir: Path, current: Path | None, keep_damage: bool = False, config=None) -> IndexStore | None:
     """The store ``CURRENT`` names when it is not ``current`` (another process published it), else
     None. A store that does not open is not taken: readers log it and keep what they have;
     a writer (``keep_damage``) sets it aside, since what it writes next replaces it."""
@@ -67,7 +67,7 @@ def disk_store(index_dir: Path, current: Path | None, keep_damage: bool = False)
     if current is not None and name == current.name:
         return None
     try:
-        return load_store(index_dir)
+        return load_store(index_dir, config)
     except IndexDamaged as exc:
         if keep_damage:
             set_aside(index_dir, exc.what)
@@ -78,4 +78,4 @@ def disk_store(index_dir: Path, current: Path | None, keep_damage: bool = False)
         return None
 
 
-__all__ = ["repair", "disk_store", "DAMAGED_DIR"]
+__all__ = ["DAMAGED_DIR", "disk_store", "repair"]

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: FAISS (dense) and BM25 (sparse) candidates, fused by weighted reciprocal
-rank, then re-scored by how much of the question's content the chunk covers."""
+"""Hybrid retrieval: dense and BM25 (sparse) candidates, fused by weighted reciprocal rank, then
+re-scored by how much of the question's content the chunk covers. Which engine answers the two
+searches (FAISS + bm25s, or Milvus) is the store's business (assistant.vector_store)."""
 
 from __future__ import annotations
 
@@ -113,15 +114,6 @@ class Retriever:
         bm25 = self.store.bm25
         if bm25 is None or not words:
             return {}, {}
-        n = min(n, len(self.store.chunks))
-        rows, scores = bm25.retrieve([list(words)], k=n, show_progress=False)
-        ranks, raw = {}, {}
-        r = 0
-        for row, score in zip(rows[0], scores[0]):
-            if score <= 0:
-                continue
-            r += 1
-            ranks[int(row)], raw[int(row)] = r, float(score)
-        return ranks, raw
-
-
+        rows, scores = bm25.search(list(words), min(n, len(self.store.chunks)))
+        ranks = {row: r for r, row in enumerate(rows, start=1)}
+        return ranks, dict(zip(rows, scores))

@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     onnx_model_dir: Path = PROJECT_ROOT / "models" / "multilingual-e5-small-onnx"
     cache_dir: Path = _USER_CACHE / "case-assistant"
 
+    # ---------------------------------------------------------------- building at scale, vector store
+    # The build streams its input and checkpoints every build_checkpoint_chunks chunks: a killed build
+    # started again resumes there (assistant/indexer.py). embed_threads: ONNX Runtime threads (0 =
+    # every core this process may use; 1 keeps a long build from starving a shared machine).
+    build_checkpoint_chunks: int = 2048
+    embed_threads: int = 0
+    # Where chunk vectors are searched (assistant/vector_store/): "faiss" = a memory-mapped file in
+    # the index; "milvus" = a Milvus collection, dense + BM25 as sparse vectors, at milvus_uri (a
+    # file path = Milvus Lite embedded; http://host:19530 = Milvus standalone/cluster; empty =
+    # <index_dir>/milvus.db) with milvus_token (user:password or API key). The dense index kind:
+    # "auto" = exact (flat) up to vector_index_flat_max chunks, HNSW above; or flat / hnsw / ivf.
+    vector_store: Literal["faiss", "milvus"] = "faiss"
+    vector_index: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    vector_index_flat_max: int = 100_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128  # raised to k when a search asks for more
+    ivf_nprobe: int = 32
+    milvus_uri: str = ""
+    milvus_token: str = ""
+
     # ---------------------------------------------------------------- the corpus's own quirks
     # characters the scrape used to mask words, and the characters they may stand for (tried
     # in this order); used for matching only, the shown text keeps the mask
@@ -114,7 +135,8 @@ class Settings(BaseSettings):
     train_corpus: PathList = (PROJECT_ROOT / "corpus", SHARED_DIR / "corpus-news" / "news-qa-corpus.jsonl")
     train_index_dir: Path = PROJECT_ROOT / ".cache" / "index-train"
     train_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in (
-        "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "news-a.jsonl", "english-a.jsonl")) + (
+        "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "seed-c.jsonl", "news-a.jsonl",
+        "news-c.jsonl", "english-a.jsonl")) + (
         SHARED_DIR / "eval" / "news-questions.jsonl",)
     heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl"))
@@ -133,7 +155,12 @@ class Settings(BaseSettings):
     llm_max_history_turns: int = 3  # turns shown to the condense step
     llm_max_history_answer_chars: int = 120
     llm_max_output_chars: int = 3000  # a longer reply is cut off (runaway generation)
-    verify_min_overlap: float = 0.5  # share of a sentence's content words found in its cited passage(s)
+    # verifying an LLM reply (assistant/llm/verify.py): each sentence claim by claim, then relevance
+    verify_min_overlap: float = 0.5  # share of a sentence's content words found in its cited window
+    verify_window_sentences: int = 1  # a sentence's names, places, titles, dates, numbers and content words
+    #                                   must all stand within this many consecutive sentences of one cited passage
+    verify_relevance_ratio: float = -1.0  # a cited sentence must score this share of the best candidate's answer
+    #                                       probability; < 0: the answer model's extra_ratio (as extractive answers)
     verify_min_kept_ratio: float = 0.5  # share of the answer (characters of checked sentences) that must survive
     verify_max_limitation_chars: int = 60  # “资料中没有提到……” kept uncited only when this short and number-free
 
@@ -276,7 +303,7 @@ def settings_sources(settings: Settings, environ: dict[str, str] | None = None,
             source = f"环境变量 {ENV_PREFIX}{name.upper()}"
         else:
             source = "默认 default"
-        if name.endswith(("api_key", "password")) and value:
+        if name.endswith(("api_key", "password", "token")) and value:
             value = "******"
         out.append((name, value, source))
     return out

@@ -42,6 +42,7 @@ def fingerprint(settings: Settings, assistant) -> dict:
         "questions": tr.file_fingerprint(settings.train_questions),
         "non_questions": tr.file_fingerprint([settings.non_questions]),
         "feature_code": tr.code_fingerprint(),
+        "training_code": tr.code_fingerprint(tr.TRAINING_CODE),
         "model_id": assistant.embedder.model_id,
         "documents": len(assistant.store.documents),
         "chunks": len(assistant.store.chunks),
@@ -54,7 +55,8 @@ def fingerprint(settings: Settings, assistant) -> dict:
 
 
 def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
-    key = hashlib.sha256(json.dumps(fingerprint(settings, assistant), sort_keys=True).encode()).hexdigest()[:16]
+    inputs = {k: v for k, v in fingerprint(settings, assistant).items() if k != "training_code"}
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
     path = ROWS_CACHE / f"{key}.jsonl"
     if path.exists():
         say(f"候选句缓存 / cached candidates: {path}")

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # the code whose change makes a trained model stale (features, their inputs, candidates)
 FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py", "chunking.py", "normalize.py",
                 "tokens.py")
+# the code that turns collected candidates into the model (a change re-fits, without re-collecting)
+TRAINING_CODE = ("training.py", "train.py", "ranker.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))
 EXTRA_RATIO_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
@@ -77,10 +79,10 @@ def file_fingerprint(paths: Iterable[Path]) -> dict[str, str]:
     return {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest()[:16] for p in paths}
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(files: tuple[str, ...] = FEATURE_CODE) -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in FEATURE_CODE:
+    for name in files:
         h.update(name.encode() + b"\0" + (here / name).read_bytes())
     h.update(" ".join(FEATURES).encode())
     return h.hexdigest()[:16]
@@ -237,14 +239,23 @@ def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Thre
                     analysed_kind(q) in follow_kinds)
 
 
-def answer_text(q: QuestionRows, d: Decision) -> str:
+def answer_text(q: QuestionRows, d: Decision, max_chars: int = 300) -> str:
+    """What the composer would show: the chosen sentences in document order (and the next one for
+    the follow kinds) while they fit in ``max_chars`` — the first is cut to fit, as answer._render does."""
     order = sorted(d.chosen, key=lambda i: q.positions[i][1])
-    text = "".join(q.texts[i] for i in order)
+    pieces = [q.texts[i] for i in order]
     if d.follow and order:
         last = order[-1]
         after_start = q.positions[last][2]
-        if not any(q.positions[i][1] >= after_start and q.positions[i][0] == q.positions[last][0] for i in order):
-            text += q.afters[last] if q.afters else ""
+        if q.afters and not any(q.positions[i][1] >= after_start and q.positions[i][0] == q.positions[last][0]
+                                for i in order):
+            pieces.append(q.afters[last])
+    text = ""
+    for piece in pieces:
+        if len(text) + len(piece) > max_chars:
+            text = text or piece[:max_chars]
+            break
+        text += piece
     return text
 
 
@@ -289,7 +300,7 @@ def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], a
     """Chinese questions: the in-corpus refusal target. Questions in another language are answered
     from the embedding alone and found far less often, so holding their refusals to the same target
     would mean answering nearly all of them wrongly: their threshold makes the most right
-    decisions (right answers plus right refusals) instead."""
+    decisions (right answers plus right refusals) less wrong quotes, instead."""
     idx = {lang: [i for i, q in enumerate(questions) if language(q) == lang] for lang in ("zh", "other")}
 
     def part(lang: str) -> tuple[list, list, list]:
@@ -299,9 +310,12 @@ def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], a
     qs, ps, an = part("other")
 
     def right(t: float) -> float:
+        """Right answers and right refusals, less wrong quotes (worse than no answer)."""
         f = figures(qs, ps, an, t, 1.01)
         n_a, n_o = f["n_answerable"], f["n_ooc"]
-        return (f["correct"] * n_a if n_a else 0.0) + (f["refused_ooc"] * n_o if n_o else 0.0)
+        correct = f["correct"] * n_a if n_a else 0.0
+        wrong = (n_a - correct - f["refused_in_corpus"] * n_a if n_a else 0.0) + ((1 - f["refused_ooc"]) * n_o if n_o else 0.0)
+        return correct + (f["refused_ooc"] * n_o if n_o else 0.0) - wrong
 
     out["other"] = max(THRESHOLD_GRID, key=lambda t: (right(t), -t)) if qs else out["zh"]
     return out
@@ -315,15 +329,14 @@ def _complete(questions: list[QuestionRows], probs: list[list[float]], answered:
         if not (_labelled(q) and q.answerable) or (kind is not None and analysed_kind(q) != kind):
             continue
         d = decide(q, p, a, threshold, ratio, follow_kinds)
-        text = answer_text(q, d)
-        total += (not d.refused and key_share(text, q.keys) == 1.0 and len(text) <= max_chars)
+        total += (not d.refused and key_share(answer_text(q, d, max_chars), q.keys) == 1.0)
     return total
 
 
 def choose_extra_ratio(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
                        threshold: float, max_chars: int = 300) -> float:
     """The ratio that makes the most answers complete (all key groups) within the length limit."""
-    return max(EXTRA_RATIO_GRID, key=lambda r: (_complete(questions, probs, answered, threshold, r, (), max_chars), r))
+    return max(EXTRA_RATIO_GRID, key=lambda r: (_complete(questions, probs, answered, threshold, r, (), max_chars), -r))
 
 
 def choose_follow_kinds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],

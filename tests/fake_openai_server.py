@@ -5,7 +5,7 @@ verification) is exercised against this stand-in instead. It speaks enough of th
 openai SDK: ``GET /v1/models``, ``POST /v1/chat/completions`` as one JSON object or, with
 ``"stream": true``, as server-sent ``chat.completion.chunk`` events ending with ``data: [DONE]``.
 
-The script reads the prompt assistant/llm.py builds — passages in ``<source id="n">…</source>``
+The script reads the prompt assistant/llm/prompts.py builds — passages in ``<source id="n">…</source>``
 blocks and ``问题：…`` — and behaves according to the requested model name:
 
 ``grounded``  the source sharing the most character 2-grams with the question, and its most
@@ -18,6 +18,10 @@ blocks and ``问题：…`` — and behaves according to the requested model nam
 ``broken``    HTTP 500 with an OpenAI-style error body;
 ``garbled``   HTTP 200 whose body (or stream event) is not valid JSON.
 
+A test can add a model of its own: ``server.script("name", reply)`` where ``reply(sources,
+question)`` gets the numbered passages (``[(n, text, title)]``) and the question and returns the
+reply text — to replay what a real model was seen to answer.
+
 The condense request (“你负责改写追问 …”) is answered with the latest question, unchanged.
 Every request is recorded in ``server.requests`` for the tests to count."""
 
@@ -28,6 +32,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,7 +40,7 @@ REFUSAL = "资料中没有相关内容"
 INVENTED = "江口县GDP为999亿元[1]。"
 MODELS = ("grounded", "inventor", "slow", "stall", "broken", "garbled")
 
-_SOURCE = re.compile(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', re.S)
+_SOURCE = re.compile(r'<source id="(\d+)"(?: title="([^"]*)")?>\n(.*?)\n</source>', re.S)
 _QUESTION = re.compile(r"问题：(.*?)\n\n请只依据", re.S)
 _CONDENSE_QUESTION = re.compile(r"最新问题：(.*?)\n改写后的问题", re.S)
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
@@ -62,14 +67,29 @@ def _score(q: set[str], text: str) -> int:
     return sum(1 for x in q if x in g)
 
 
-def grounded_reply(sources: list[tuple[int, str]], question: str) -> str:
+Source = tuple[int, str, str]  # (n, text, title)
+Script = Callable[[list[Source], str], str]
+
+
+def parse_prompt(user: str) -> tuple[list[Source], str]:
+    """The numbered passages and the question of an answer prompt (assistant/llm/prompts.py)."""
+    m = _QUESTION.search(user)
+    question = m.group(1).strip() if m else ""
+    return [(int(n), text, title) for n, title, text in _SOURCE.findall(user)], question
+
+
+def sentences_of(text: str) -> list[str]:
+    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+def grounded_reply(sources: list[Source], question: str) -> str:
     """The scripted answer: best source, its best sentence verbatim, then ``[n]``."""
     q = _question_grams(question)
     if not q or not sources:
         return REFUSAL + "。"
     # most shared 2-grams wins; ties go to the earlier (better-ranked) source
-    n, text = max(sources, key=lambda s: (_score(q, s[1]), -s[0]))
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    n, text, _title = max(sources, key=lambda s: (_score(q, s[1]), -s[0]))
+    sentences = sentences_of(text)
     if not sentences:
         return REFUSAL + "。"
     best = max(sentences, key=lambda s: _score(q, s))  # first of equals
@@ -166,10 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
             reply = question
         else:
             kind = "answer" if "<source" in user or "问题：" in user else "other"
-            m = _QUESTION.search(user)
-            question = m.group(1).strip() if m else ""
-            sources = [(int(n), text) for n, text in _SOURCE.findall(user)]
-            reply = grounded_reply(sources, question)
+            sources, question = parse_prompt(user)
+            script = self.server.scripts.get(model)
+            reply = script(sources, question) if script else grounded_reply(sources, question)
             if model == "inventor":
                 reply += INVENTED
         status = 500 if model == "broken" else 200
@@ -238,6 +257,7 @@ class _Server(ThreadingHTTPServer):
         self.slow_seconds = slow_seconds
         self.stopping = threading.Event()
         self.requests: list[Request] = []
+        self.scripts: dict[str, Script] = {}
         self._lock = threading.Lock()
 
     def handle_error(self, request, client_address) -> None:
@@ -272,6 +292,10 @@ class FakeOpenAIServer:
     @property
     def requests(self) -> list[Request]:
         return list(self._server.requests)
+
+    def script(self, model: str, reply: Script) -> None:
+        """Serve ``model`` with ``reply(sources, question)`` (replaces any earlier script of that name)."""
+        self._server.scripts[model] = reply
 
     def clear(self) -> None:
         with self._server._lock:

@@ -133,3 +133,13 @@ def test_two_users_at_once_while_a_document_is_added(tmp_settings, embedder):
     assert not errors
     assert len(answers) == 10 and all("杨云" in x for x in answers)
     assert "红色课堂" in a.ask("石门村开办了什么课堂？").text
+
+
+def test_a_refused_question_in_another_language_says_to_ask_in_chinese(corpus_assistant):
+    from assistant.answer import OTHER_LANGUAGE_NOTE
+
+    strict = corpus_assistant.with_settings(refusal_threshold=0.999)  # every answer refused
+    english = strict.ask("Who is the county head of Jiangkou?")
+    assert english.refused and english.notes == (OTHER_LANGUAGE_NOTE,)
+    chinese = strict.ask("江口县县长是谁？")
+    assert chinese.refused and OTHER_LANGUAGE_NOTE not in chinese.notes

@@ -63,3 +63,10 @@ def test_a_date_is_not_the_amount_a_how_many_question_asks_for():
     f = _features("杨华祥多大年纪？", "12月13日，杨华祥赴省委党校讲课。")
     assert f["type_ok"] == 0.0 and f["new_number"] == 0.0
     assert _features("杨华祥多大年纪？", "杨华祥今年52岁。")["type_ok"] == 1.0
+
+
+def test_an_answer_next_to_the_words_it_is_asked_about():
+    near = _features("志愿服务队的队长是谁？", "志愿服务队队长张明带领队员走访。")
+    far = _features("志愿服务队的队长是谁？", "志愿服务队走进社区，张明和李华在现场讲解，队长一职暂缺。")
+    assert near["focus_near_answer"] > far["focus_near_answer"] > 0
+    assert _features("志愿服务队的队长是谁？", "志愿服务队走进社区开展活动。")["focus_near_answer"] == 0.0

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import index as index_mod
+from assistant.vector_store import faiss_store
 from assistant.chunk_table import ChunkTable
 from assistant.embedding import VectorCache
 from assistant.index import IndexUnavailable, current_store_path, load_store
@@ -72,13 +72,14 @@ def test_a_failed_build_leaves_the_previous_index_loadable(tmp_settings, embedde
     def broken_write_index(*args, **kwargs):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(index_mod.faiss, "write_index", broken_write_index)
+    monkeypatch.setattr(faiss_store.faiss, "write_index", broken_write_index)
     with pytest.raises(OSError):
         a.add_documents([_new_doc()])
     monkeypatch.undo()
     assert current_store_path(tmp_settings.index_dir) == path_before
     assert len(load_store(tmp_settings.index_dir).chunks) == n_before
-    assert not [p for p in tmp_settings.index_dir.iterdir() if p.name.startswith(".tmp-")]
+    # an upload is not resumable: its staging folder goes too
+    assert not [p for p in tmp_settings.index_dir.iterdir() if p.name.startswith((".tmp-", ".build-"))]
 
 
 def test_a_killed_build_leaves_debris_that_is_ignored(tmp_settings, embedder):

@@ -17,8 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.integrity import (CHECKSUMS_FILE, DAMAGED_DIR, IndexDamaged, IndexUnavailable, damaged_stores,
-                                 pointer_problem, seal_store, valid_store_path, verify_store)
+from assistant.integrity import (
+    CHECKSUMS_FILE,
+    DAMAGED_DIR,
+    IndexDamaged,
+    IndexUnavailable,
+    damaged_stores,
+    pointer_problem,
+    seal_store,
+    valid_store_path,
+    verify_store,
+)
 from assistant.loaders import load_paths
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -153,9 +162,10 @@ def _edit_text(path: Path) -> None:
 
 
 def _edit_offsets(path: Path) -> None:
-    spans = np.load(path)
-    spans[3, 1] += 2
-    np.save(path, spans)
+    """Raw little-endian int64 columns (store format 4): one offset moved, same length."""
+    values = np.fromfile(path, dtype="<i8")
+    values[min(4, len(values) - 1)] += 2
+    values.tofile(path)
 
 
 def _edit_manifest(path: Path) -> None:
@@ -186,7 +196,12 @@ DAMAGE = {
     "documents truncated": _in_store("documents.jsonl", _truncate),
     "documents text edited": _in_store("documents.jsonl", _edit_text),
     "chunk text edited": _in_store("chunk_text.bin", _edit_text),
-    "chunk offsets edited": _in_store("chunk_spans.npy", _edit_offsets),
+    "chunk offsets edited": _in_store("chunk_spans.i64", _edit_offsets),
+    "chunk text ends edited": _in_store("chunk_text.ends.i64", _edit_offsets),
+    "document offsets edited": _in_store("documents.ends.i64", _edit_offsets),
+    "vectors truncated": _in_store("vectors.f32", _truncate),
+    "vectors random": _in_store("vectors.f32", _garble),
+    "BM25 document frequencies random": _in_store("df.i64", _garble),
     "chunk search text truncated": _in_store("chunk_search_text.bin", _truncate),
     "manifest edited": _in_store("manifest.json", _edit_manifest),
     "manifest random": _in_store("manifest.json", _garble),

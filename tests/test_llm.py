@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ from pydantic import Field  # noqa: E402
 from assistant.conversation import Conversation  # noqa: E402
 from assistant.llm import (  # noqa: E402
     LLMAnswerer,
+    PassageRelevance,
+    SentenceScores,
     clean_condensed,
     failure_reason,
     format_sources,
@@ -40,6 +43,7 @@ from assistant.llm import (  # noqa: E402
     visible_prefix,
 )
 from assistant.schema import Answer, Chunk, Citation, Hit  # noqa: E402
+from tests.fake_openai_server import grounded_reply  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 DOC = "549b184018a73f24"
@@ -231,6 +235,88 @@ def test_verify_treats_injected_instruction_as_no_evidence():
         assert not v.passed and not v.sentences[0].kept, reply
 
 
+# the passage the 0.5B model cited for “江口县党委书记杨坤” (corpus lines 58-59, verbatim)
+P_YANG = (
+    "梵净山脚怒溪镇怒溪村郑家屯组,村民郑某的生猪代养场内,猪叫人欢。\n"
+    "上世纪九十年代,郑某犯法被判刑,当他刑满释放,已是年。“他几乎与社会脱节,对新事物都陌生,生活贫困,"
+    "但人却很聪明。“怒溪镇*委书记杨坤说。"
+)
+
+
+@pytest.mark.parametrize("reply", [
+    "江口县党委书记杨坤说郑某人很聪明[1]。",
+    "江口县党委书记杨坤[1]。",
+    "杨坤是江口县党委书记[1]。",
+])
+def test_verify_a_title_given_to_the_wrong_person_is_dropped(reply):
+    (check,) = verify(reply, [P_YANG]).sentences
+    assert not check.kept and check.status == "wrong_claim", check
+    assert any("江口" in m for m in check.missing), check.missing
+
+
+def test_verify_a_title_must_stand_with_its_name_not_elsewhere_in_the_passage():
+    # 江口县 and 党委书记 both stand in 杨坤's sentence, but his title is 怒溪镇's
+    passage = P_YANG.replace("“怒溪镇", "“在江口县,怒溪镇")
+    for reply in ("江口县党委书记杨坤说郑某人很聪明[1]。", "江口县党委书记是杨坤[1]。", "杨坤是 江口县 党委书记[1]。"):
+        assert verify(reply, [passage]).sentences[0].status == "wrong_claim", reply
+    right = verify("怒溪镇党委书记杨坤说郑某人很聪明[1]。", [passage])  # * restored to 党 for matching
+    assert right.passed and right.sentences[0].status == "ok"
+
+
+def test_verify_claims_spliced_from_two_sentences_are_dropped():
+    # 杨云 and 中国浦东干部学院 are both in P1, in different sentences: 杨华祥 gave the lecture
+    v = verify("江口县县长杨云应邀赴中国浦东干部学院授课[1]。", PASSAGES)
+    assert v.sentences[0].status == "wrong_claim" and not v.passed
+    # a number in the passage but not in the sentence it is attributed to
+    assert not verify("江口县委书记杨华祥为99.05%的群众授课[1]。", PASSAGES).passed
+
+
+def test_verify_pieces_of_a_word_do_not_count_as_words_of_their_own():
+    # the real model answered with the article's title, cited to the 江口县委书记 sentence: 江口县, 江口
+    # and 贫困 are there, 标签/脱贫/样板 are not — 江口 is a piece of 江口县, not a second match
+    assert not verify("江口县：从“贫困标签”到“脱贫样板”[1]。", PASSAGES).passed
+    assert verify("江口县群众认可度达到99.05%[1]。", PASSAGES).passed  # 江口县 ↔ 江口: partial credit
+
+
+def test_verify_a_sentence_citing_two_passages_is_held_clause_by_clause():
+    v = verify("江口县尚有80个贫困村，群众认可度达到99.05%[1][2]。", PASSAGES)
+    assert v.passed and v.sentences[0].sources == (1, 2)
+    assert not verify("江口县尚有80个贫困村，群众认可度达到98.05%[1][2]。", PASSAGES).passed
+
+
+# corpus lines 58 and 60, verbatim: only the first answers “郑某是怎样脱贫的？” (answer model 0.67 vs 0.16)
+P_ZHENG = ("看着肥滚的生猪,50多岁的村民郑某激动地说:“*和*府没有放弃我,帮我适应社会又助我脱贫致富”。"
+           "目前,郑某不但脱了贫,还娶妻生了孩子。")
+ZHENG_SPLIT = P_ZHENG.index("目前")
+
+
+def test_relevance_projects_the_answer_models_scores_onto_the_passages():
+    base = 3700
+    chunk = Chunk("c", DOC, base, base + len(P_ZHENG), P_ZHENG, "", TITLE)
+    scored = [SimpleNamespace(doc_id=DOC, start=base, end=base + ZHENG_SPLIT, probability=0.67),
+              SimpleNamespace(doc_id=DOC, start=base + ZHENG_SPLIT, end=base + len(P_ZHENG), probability=0.16),
+              SimpleNamespace(doc_id="news-1", start=0, end=40, probability=0.20)]
+    scores = SentenceScores.of(scored, 0.5)
+    assert scores.floor == pytest.approx(0.335)  # extra_ratio × the best candidate's probability
+    relevance = scores.for_passages([chunk])
+    assert relevance.passes(1, 0, ZHENG_SPLIT) and not relevance.passes(1, ZHENG_SPLIT, len(P_ZHENG))
+    assert not relevance.passes(2, 0, 10)  # no such passage
+    quoted = Citation(1, DOC, TITLE, P_ZHENG[ZHENG_SPLIT:], base + ZHENG_SPLIT, base + len(P_ZHENG), 0.0)
+    assert scores.for_passages([chunk], [quoted]).passes(1, ZHENG_SPLIT, len(P_ZHENG))  # quoted: relevant
+
+
+def test_verify_a_sentence_rests_on_the_source_sentence_it_copies():
+    relevance = PassageRelevance((((0, ZHENG_SPLIT),),))
+    good = verify("50多岁的村民郑某说，党和政府帮他适应社会又助他脱贫致富[1]。", [P_ZHENG], relevance=relevance)
+    assert good.passed and good.sentences[0].status == "ok"
+    # true, and half of its words are in the relevant sentence too, but it copies the other one
+    off = verify("郑某脱了贫,娶妻生了孩子[1]。", [P_ZHENG], relevance=relevance)
+    assert off.sentences[0].status == "irrelevant" and not off.passed
+    assert verify("郑某脱了贫,娶妻生了孩子[1]。", [P_ZHENG]).passed  # without the decision it would pass
+    repaired = verify("郑某脱了贫,娶妻生了孩子。", [P_ZHENG], relevance=relevance)  # no marker: same verdict
+    assert repaired.sentences[0].status == "irrelevant"
+
+
 def test_verify_refusal_and_limitation():
     v = verify("资料中没有相关内容。", PASSAGES)
     assert v.refusal and not v.passed
@@ -245,6 +331,11 @@ def test_verify_refusal_and_limitation():
 def test_split_answer_and_marker_forms():
     assert normalize_markers("甲【1】乙[2，3]丙［４］丁[资料5]") == "甲[1]乙[2][3]丙[4]丁[5]"
     assert split_answer("一句。[1]二句[2]。\n三句[3]") == ["一句。[1]", "二句[2]。", "三句[3]"]
+    # a cited sentence end ends a sentence even inside a quote the reply left open
+    assert split_answer("“怒溪镇*委书记杨坤说。[1]杨坤是江口县党委书记[1]。") == ["“怒溪镇*委书记杨坤说。[1]", "杨坤是江口县党委书记[1]。"]
+    assert split_answer("他说：“路再险，爬着也要看一看。”[2]") == ["他说：“路再险，爬着也要看一看。”[2]"]
+    # a marker opening a line is that line's (the 0.5B model writes “[1] …⏎[2] …”)
+    assert split_answer("[1] 八大攻坚战\n[2] 一砖一瓦，牵挂在心") == ["[1] 八大攻坚战", "[2] 一砖一瓦，牵挂在心"]
     # full-width punctuation of the prose is left alone
     assert "，" in verify("江口县尚有80个贫困村，4.3万人贫困人口[2]。", PASSAGES).text
 
@@ -479,26 +570,26 @@ def test_real_chat_openai_refused_connection_falls_back_cleanly():
 
 
 # ---------------------------------------------------------------------------- through the real pipeline
-class EchoFirstSourceChatModel(BaseChatModel):
-    """Answers with the first sentence of source 1, cited [1] — a well-behaved model."""
+class GroundedChatModel(BaseChatModel):
+    """A well-behaved model: the source sentence that best matches the question, verbatim, cited —
+    the scripted server's reply (tests/fake_openai_server.py), without HTTP."""
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
-        import re
-
         from langchain_core.outputs import ChatGeneration
 
-        block = re.search(r'<source id="1"[^>]*>\n(.*?)\n</source>', messages[-1].content, re.S).group(1)
-        sentence = re.match(r"[^。！？\n]+[。！？]?", block).group(0)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"{sentence}[1]"))])
+        from tests.fake_openai_server import parse_prompt
+
+        reply = grounded_reply(*parse_prompt(messages[-1].content))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
     @property
     def _llm_type(self) -> str:
-        return "echo-first-source"
+        return "grounded"
 
 
 @pytest.mark.parametrize("model, mode", [
-    (EchoFirstSourceChatModel(), "llm"),
+    (GroundedChatModel(), "llm"),
     (FailingChatModel(make_error=openai_timeout), "extractive"),
 ])
 def test_assistant_ask_with_an_llm(corpus_assistant, model, mode):

@@ -5,12 +5,17 @@ The server's "model" is a deterministic script (best source, best sentence verba
 misbehaving variants chosen by the model name: ``inventor`` adds an invented number, ``slow``
 outlives the client timeout, ``stall`` falls silent mid-stream, ``broken`` answers HTTP 500,
 ``garbled`` answers malformed JSON. The CLI is configured only through ASSISTANT_LLM_* environment
-variables, as a user would, and reuses the cached distractor index (.cache/index-news, kept current
-by the ``news_assistant`` fixture). The grounded run prints its graded figures (``pytest -s``)."""
+variables, as a user would, and reuses the training index (seed + news QA corpus, kept current
+by the ``news_assistant`` fixture). The grounded run prints its graded figures (``pytest -s``).
+
+Two scripted models replay what a real 0.5B model got past the old verification: a person given
+another place's title (江口县党委书记杨坤 for 怒溪镇*委书记杨坤) and a list answer with a verbatim
+sentence of an unrelated news article appended; both must be dropped (claims, relevance)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -26,17 +31,17 @@ from assistant.evaluation import Report, format_table, grade, load_questions
 from assistant.llm import make_llm
 from assistant.settings import PROJECT_ROOT, Settings
 
-from .conftest import CACHE, CORPUS, NEWS, PUBLIC_QUESTIONS
-from .fake_openai_server import INVENTED, REFUSAL, FakeOpenAIServer
+from .conftest import CORPUS, NEWS, PUBLIC_QUESTIONS
+from .fake_openai_server import INVENTED, REFUSAL, FakeOpenAIServer, Source, grounded_reply, sentences_of
 
-INDEX = CACHE / "index-news"
+INDEX = Settings.from_env().train_index_dir
 API_KEY = "sk-test-endpoint"
 SLOW_SECONDS = 8.0  # how long the "slow"/"stall" models stay silent ...
 SLOW_TIMEOUT = 1.0  # ... and the client timeout they outlive
 FOUNDATION_BAR = {"evidence@k": 0.90, "correct_concise": 0.80, "numbers_grounded": 1.0}
 MIN_OOC_REFUSED = 3  # of the 4 out-of-corpus questions
 
-CITATION_KEYS = {"n", "doc_id", "title", "text", "start", "end", "score"}
+CITATION_KEYS = {"n", "doc_id", "title", "text", "start", "end", "page", "score"}
 RETRIEVED_KEYS = {"doc_id", "text", "score"}
 RECORD_KEYS = {"id", "answer", "refused", "mode", "citations", "retrieved"}
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -62,7 +67,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def documents(news_assistant):
-    """Every indexed document by id (the fixture also brings .cache/index-news up to date)."""
+    """Every indexed document by id (the fixture also brings the training index up to date)."""
     return news_assistant.store.documents
 
 
@@ -297,3 +302,74 @@ def test_improve_over_http_in_process(server, news_assistant, documents):
     n_requests = len(server.requests)
     answer = llm.improve(question, news_assistant.search(question), extractive)
     assert extractive.refused and answer is extractive and len(server.requests) == n_requests
+
+
+# ---------------------------------------------------------------------------- what a real 0.5B model got past verification
+def misattributed_title(sources: list[Source], question: str) -> str:
+    """The right sentence, then the title of one place given to a person of another: the passage
+    says 怒溪镇*委书记杨坤, the reply 江口县党委书记杨坤."""
+    n = next(n for n, text, _title in sources if "杨坤" in text)
+    return grounded_reply(sources, question) + f"杨坤是江口县党委书记[{n}]。"
+
+
+def appended_distractor(sources: list[Source], question: str) -> str:
+    """A list answer, then a verbatim sentence of an unrelated article among the sources."""
+    reply = grounded_reply(sources, question)
+    cited = int(_MARKER.findall(reply)[-1])
+    title = next(t for n, _text, t in sources if n == cited)
+    n, text, _title = next(s for s in sources if s[2] != title)
+    return reply + f"{max(sentences_of(text), key=len).rstrip('；;，,')}[{n}]"
+
+
+def _scripted(server: FakeOpenAIServer, model: str, script) -> "LLMAnswerer":  # noqa: F821
+    server.script(model, script)
+    llm = make_llm(Settings.from_env(llm_base_url=server.base_url, llm_model=model, llm_timeout=30.0))
+    assert llm is not None
+    return llm
+
+
+def _dropped(caplog, status: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if f"LLM sentence dropped ({status})" in r.getMessage()]
+
+
+@pytest.mark.slow
+def test_a_title_given_to_the_wrong_person_never_reaches_the_user(server, news_assistant, documents, caplog):
+    llm = _scripted(server, "misattributor", misattributed_title)
+    server.clear()
+    with caplog.at_level(logging.INFO, logger="assistant.llm"):
+        answer = news_assistant.with_settings(llm=llm).ask("杨坤是谁？")
+    (request,) = _llm_requests(server, "misattributor", "answer")
+    assert "杨坤是江口县党委书记" in request.reply  # the wrong claim was really offered, over HTTP
+    assert "江口县党委书记" not in answer.text and "杨坤" in answer.text, answer
+    # the true sentence stays (as LLM prose), the wrong one is dropped, the citation is verbatim
+    assert answer.mode == "llm" and "已删去 1 句无法在资料中核实的内容。" in answer.notes, answer
+    for c in answer.citations:
+        assert documents[c.doc_id].text[c.start : c.end] == c.text
+    (why,) = _dropped(caplog, "wrong_claim")
+    assert "杨坤是江口县党委书记" in why and "江口" in why.split("没有：")[1], why
+
+
+@pytest.mark.slow
+def test_a_distractor_sentence_appended_to_a_list_answer_never_reaches_the_user(server, news_assistant, caplog):
+    question = "八大攻坚战包括哪些？"
+    llm = _scripted(server, "appender", appended_distractor)
+    plain = news_assistant.ask(question, use_llm=False)
+    server.clear()
+    with caplog.at_level(logging.INFO, logger="assistant.llm"):
+        answer = news_assistant.with_settings(llm=llm).ask(question)
+    (request,) = _llm_requests(server, "appender", "answer")
+    distractor = _MARKER.split(request.reply)[-3]  # the appended sentence, verbatim from a news article
+    assert distractor and distractor not in plain.text
+    assert any(distractor in d.text and d.doc_id.startswith("news-") for d in news_assistant.store.documents.values())
+    assert distractor not in answer.text, answer
+    assert "八大攻坚战" in answer.text and not answer.refused
+    if answer.mode == "llm":  # the list sentence kept, the distractor dropped …
+        assert "已删去 1 句无法在资料中核实的内容。" in answer.notes, answer
+    else:  # … or, when it outweighs the rest, the extractive answer instead
+        assert answer.text == plain.text and "未通过来源核对" in answer.notes[0], answer
+    (why,) = _dropped(caplog, "irrelevant")
+    assert distractor in why
+    # verification against the passages alone lets the verbatim sentence through: relevance catches it
+    hits = news_assistant.search(question)
+    alone = llm.improve(question, hits, plain)
+    assert alone.mode == "llm" and distractor in alone.text, alone

@@ -165,7 +165,7 @@ def test_report_accuracy_and_seconds_per_page(scans):
 
 
 def test_a_question_answered_only_by_an_image_cites_its_page(scans, embedder, tmp_path):
-    from assistant.cli import answer_record
+    from assistant.batch import answer_record
     from assistant.pipeline import Assistant
 
     settings = Settings.from_env(index_dir=tmp_path / "index", corpus=(tmp_path,))

@@ -31,6 +31,9 @@ def test_kinds(question, kind):
 def test_slot_unit_and_focus_words():
     assert asked_slot("哪支部队提供黑鹰直升机") == "部队"
     assert asked_slot("杨华祥担任什么职务") == "职务"
+    assert asked_slot("张万富搬迁前住在哪里") == ""  # 哪里 asks for a place: no noun slot ("里")
+    assert asked_slot("梵瑞社区何时建成") == ""
+    assert "建成" in focus_words("梵瑞社区建成用了多长时间")  # 多长 asks too
     assert asked_unit("总装机容量为多少兆瓦") == "兆瓦"
     assert asked_unit("引导了多少家民营企业") == "家民营企"
     assert asked_unit("江口县县长是谁") == ""

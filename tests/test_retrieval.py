@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.index import build_store
+from assistant.index import load_store
+from assistant.indexer import build_index, input_from_documents
 from assistant.retrieval import RetrievalConfig, Retriever
 from assistant.schema import Document
 from assistant.settings import defaults, section
@@ -20,8 +21,10 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def store():
-    return build_store(DOCS, FakeEmbedder(), max_chars=220, overlap=1)
+def store(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("index")
+    build_index(input_from_documents(lambda: DOCS), folder, FakeEmbedder(), defaults())
+    return load_store(folder)
 
 
 def _retriever(store, **changes) -> Retriever:

