@@ -98,6 +98,17 @@ def finish_bm25(folder: Path, vocab: dict[str, int]) -> int:
     return n_docs
 
 
+def staged_postings_ok(folder: Path, n_chunks: int) -> bool:
+    """Whether the staged postings hold exactly ``n_chunks`` chunks, their token ids and counts."""
+    try:
+        if (folder / _SIZES).stat().st_size != 8 * n_chunks:
+            return False
+        expected = 4 * int(map_array(folder / _SIZES, "<i4", width=2)[:, 0].sum()) if n_chunks else 0
+        return (folder / _TOKENS).stat().st_size == expected == (folder / _COUNTS).stat().st_size
+    except (OSError, ValueError):
+        return False
+
+
 def drop_staged_postings(folder: Path) -> None:
     for name in (_TOKENS, _COUNTS, _SIZES, _VOCAB):
         (folder / name).unlink(missing_ok=True)

@@ -39,14 +39,25 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _open(args: argparse.Namespace, progress: bool = True):
+    from .index import IndexUnavailable
     from .pipeline import Assistant
+    from .settings import defaults
 
     settings = _settings(args)
-    return Assistant.open(settings, progress=progress, llm=None if getattr(args, "no_llm", False) else "auto")
+    if not settings.index_dir.exists() and settings.index_dir.absolute() != defaults().index_dir.absolute():
+        # a mistyped --index must not quietly become a new index of the default corpus
+        raise IndexUnavailable(f"索引文件夹不存在：{settings.index_dir}。如果路径写错了，请改正后重试；如要在这里新建索引，"
+                               f"请先运行 `python -m assistant --index {settings.index_dir} build`。")
+    assistant = Assistant.open(settings, progress=progress, llm=None if getattr(args, "no_llm", False) else "auto")
+    for notice in assistant.notices:  # e.g. a damaged index set aside and rebuilt from all its sources
+        print(f"注意：{notice}", file=sys.stderr)
+    return assistant
 
 
 def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
+    from .batch import dumps
+
+    print(dumps(obj))
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -68,7 +79,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     assistant = Assistant(settings)
     t0 = time.perf_counter()
-    report = assistant.build(settings.corpus, rebuild=args.rebuild, progress=True)
+    report = assistant.build(None, rebuild=args.rebuild, progress=True)  # the corpus and the uploads folder
     dt = time.perf_counter() - t0
     for err in report.errors:
         print(f"跳过 / skipped: {err}", file=sys.stderr)
@@ -132,25 +143,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_jsonl(assistant, path: str) -> int:
-    from .batch import answer_record
+def _jsonl_stream(path: str):
+    if path == "-":
+        return sys.stdin.buffer
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"--jsonl 需要一个文件，{path} 是文件夹：请给出 .jsonl 文件的路径，或用 - 表示标准输入。")
+    if not p.exists():
+        raise ValueError(f"找不到文件：{path}。请检查路径是否正确。")
+    return open(p, "rb")
 
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+
+def _ask_jsonl(assistant, path: str) -> int:
+    """One output line per input line, whatever the line holds (see assistant.batch)."""
+    from .batch import read_lines, safe_record
+
     status = 0
-    with stream:
-        for n, line in enumerate(stream, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError("不是 JSON 对象")
-            except ValueError as exc:
-                _print_json({"id": None, "error": f"第 {n} 行不是合法的 JSON 对象：{exc}"})
-                status = 1
-                continue
-            _print_json(answer_record(assistant, record))
+    with _jsonl_stream(path) as stream:
+        for n, line in read_lines(stream):
+            out = safe_record(assistant, line, n)
+            status = 1 if "error" in out else status
+            _print_json(out)
             sys.stdout.flush()
     return status
 

@@ -7,13 +7,19 @@ title, start, end, text — verbatim), ``rating`` (``"up"``/``"down"``) and ``co
 
 The file is only ever appended to. Each record is written with one ``write`` call under a lock
 that is shared by every :class:`FeedbackLog` of the same file in this process and by an
-``flock`` across processes, so concurrent users never interleave half lines."""
+``flock`` across processes, so concurrent users never interleave half lines.
+
+Nobody can grow the server's disk through it: one client may post ``max_per_minute`` ratings a
+minute, the file stops taking records at ``max_bytes``, and it is opened with ``O_NOFOLLOW``, so a
+link planted in its place cannot point the log at another file. Error messages never show the
+server's paths (the log does)."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -22,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from .schema import Answer, Citation
+from .throttle import Throttle
+
+log = logging.getLogger(__name__)
 
 MAX_COMMENT_CHARS = 1000
 MAX_FIELD_CHARS = 20_000  # question / answer text kept per record (anything longer is cut, with a mark)
@@ -84,14 +93,20 @@ def citation_dicts(citations: Iterable[Citation | dict]) -> list[dict[str, Any]]
 
 
 class FeedbackLog:
-    """Append-only feedback file. Safe to share between threads (and processes)."""
+    """Append-only feedback file. Safe to share between threads (and processes). ``max_per_minute``
+    ratings per client a minute, ``max_bytes`` in the file (None: no limit)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], max_per_minute: int | None = None,
+                 max_bytes: int | None = None) -> None:
         self.path = Path(path)
+        self._throttle = Throttle(max_per_minute, 60.0) if max_per_minute else None
+        self.max_bytes = max_bytes
 
     def append(self, question: str, answer: str, citations: Iterable[Citation | dict] = (), rating: Any = "up",
-               comment: Any = None, **extra: Any) -> dict[str, Any]:
+               comment: Any = None, client: str = "", **extra: Any) -> dict[str, Any]:
         """Validate and append one record; returns it. Raises FeedbackError (Chinese message)."""
+        if self._throttle is not None and not self._throttle.allow(client):
+            raise FeedbackError(f"评价提交得太频繁（每分钟最多 {self._throttle.limit} 次）：请稍等一分钟再评价。")
         rating = normalize_rating(rating)
         comment = clean_comment(comment)
         if not isinstance(question, str) or not isinstance(answer, str) or not answer.strip():
@@ -110,27 +125,31 @@ class FeedbackLog:
         self._write(line)
         return record
 
-    def append_answer(self, answer: Answer, rating: Any, comment: Any = None) -> dict[str, Any]:
+    def append_answer(self, answer: Answer, rating: Any, comment: Any = None, client: str = "") -> dict[str, Any]:
         return self.append(
             answer.question,
             answer.text,
             answer.citations,
             rating,
             comment,
+            client=client,
             resolved_question=answer.resolved_question or answer.question,
             mode=answer.mode,
             refused=answer.refused,
         )
 
     def _write(self, line: str) -> None:
-        data = line.encode("utf-8")
+        data = line.encode("utf-8", errors="replace")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with _lock_for(self.path):
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                     try:
+                        if self.max_bytes is not None and os.fstat(fd).st_size + len(data) > self.max_bytes:
+                            log.warning("反馈文件 %s 已达上限 %d 字节，不再写入。", self.path, self.max_bytes)
+                            raise FeedbackError("评价记录已满，暂时无法保存：请联系管理员整理反馈文件。")
                         written = 0
                         while written < len(data):
                             written += os.write(fd, data[written:])
@@ -139,9 +158,8 @@ class FeedbackLog:
                 finally:
                     os.close(fd)
         except OSError as exc:
-            raise FeedbackError(
-                f"无法保存评价（{exc.strerror or exc}）：请检查反馈文件 {self.path} 所在文件夹是否可写。"
-            ) from exc
+            log.error("无法写入反馈文件 %s：%s", self.path, exc)  # the path is for the log, not the page
+            raise FeedbackError("无法保存评价：服务器上的反馈文件不可写。请联系管理员查看服务日志。") from exc
 
     def records(self) -> Iterator[dict[str, Any]]:
         """The saved records, oldest first (a damaged line is skipped)."""

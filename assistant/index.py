@@ -33,6 +33,7 @@ from .bm25_index import DocFreq, load_bm25
 from .chunk_table import ChunkTable
 from .chunking import CHUNKER_VERSION
 from .doc_table import DocumentTable, map_array
+from .integrity import IndexDamaged, IndexUnavailable, pointer_problem, seal_store, valid_store_path, verify_store  # noqa: F401 (re-exported)
 from .normalize import NORMALIZER_VERSION, mask_config
 from .schema import Chunk, Document
 from .settings import defaults, section
@@ -50,10 +51,6 @@ VECTORS_FILE = "vectors.f32"
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 STORE_PREFIX = "store-"
-
-
-class IndexUnavailable(RuntimeError):
-    """The index is missing or damaged. Message: Chinese first, with what to do."""
 
 
 @dataclass
@@ -119,7 +116,9 @@ def write_lock(index_dir: Path) -> Iterator[None]:
 
 def publish_store(folder: Path, index_dir: Path, settings=None) -> Path:
     """Make the finished store ``folder`` the live one: rename it to ``store-…``, point CURRENT at it
-    atomically, then remove the replaced stores (and their Milvus collections)."""
+    atomically, then remove the replaced stores (and their Milvus collections). The folder is sealed
+    first: checksums of every file, checked when the store is opened (assistant.integrity)."""
+    seal_store(folder)
     fsync_dir(folder)
     name = f"{STORE_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     final = index_dir / name
@@ -154,12 +153,8 @@ def remove_stale_builds(index_dir: Path, keep: str) -> None:
 
 
 def current_store_path(index_dir: Path) -> Path | None:
-    pointer = index_dir / CURRENT_FILE
-    if not pointer.exists():
-        return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    path = index_dir / name
-    return path if path.is_dir() else None
+    """The live store folder, when CURRENT names one inside ``index_dir`` (never ``../``)."""
+    return valid_store_path(index_dir)
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -171,7 +166,8 @@ def load_store(index_dir: Path, config: EngineConfig | None = None) -> IndexStor
     by default the built-in ones."""
     path = current_store_path(index_dir)
     if path is None:
-        raise IndexUnavailable(f"索引不存在：{index_dir}。请先运行 `python -m assistant build` 建立索引。")
+        raise pointer_problem(index_dir)  # nothing built yet, or a missing/dangling/foreign CURRENT
+    verify_store(path)  # sizes and checksums of every file, as sealed
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != INDEX_FORMAT:
@@ -185,17 +181,11 @@ def load_store(index_dir: Path, config: EngineConfig | None = None) -> IndexStor
         glossary = {t["term"]: Term.from_dict(t) for t in glossary_list}
         doc_freq = DocFreq.open(path, bm25)
     except Exception as exc:  # any damage: say so plainly
-        raise IndexUnavailable(
-            f"索引已损坏，无法读取（{path.name}：{type(exc).__name__}: {exc}）。"
-            "请运行 `python -m assistant build --rebuild` 重建索引。"
-        ) from exc
+        raise IndexDamaged(f"{path.name} 无法读取（{type(exc).__name__}: {str(exc)[:200]}）", path) from exc
     n_vectors = (path / VECTORS_FILE).stat().st_size // (4 * max(1, int(manifest.get("dim") or 1)))
     if dense.ntotal != len(chunks) or manifest.get("n_chunks") != len(chunks) or n_vectors != len(chunks):
-        raise IndexUnavailable(
-            f"索引已损坏：向量数 {dense.ntotal} 与文本块数 {len(chunks)} 不一致。"
-            "请运行 `python -m assistant build --rebuild` 重建索引。"
-        )
+        raise IndexDamaged(f"{path.name} 的向量数 {dense.ntotal} 与文本块数 {len(chunks)} 不一致", path)
     if len(chunks) and sparse is None:
-        raise IndexUnavailable("索引已损坏：缺少 BM25 部分。请运行 `python -m assistant build --rebuild` 重建索引。")
+        raise IndexDamaged(f"{path.name} 缺少 BM25 部分", path)
     add_terms(glossary)
     return IndexStore(manifest, documents, chunks, dense, sparse, glossary, doc_freq, path)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bm25_index import Bm25Writer, drop_staged_postings, finish_bm25, load_bm25
+from .bm25_index import Bm25Writer, drop_staged_postings, finish_bm25, load_bm25, staged_postings_ok
 from .chunk_table import ChunkTable, ChunkWriter
 from .chunking import chunk_document
 from .doc_table import DocumentTable, DocumentWriter, map_array
@@ -49,6 +49,8 @@ from .index import (
     publish_store,
     remove_stale_builds,
 )
+from .integrity import SEALED_KEY
+from .limits import too_many_chunks
 from .loaders import LoaderError, iter_documents, iter_supported_files
 from .schema import Chunk, Document
 from .settings import Settings, section
@@ -177,9 +179,12 @@ def build_key(source: BuildInput, settings: Settings, model_id: str) -> str:
 
 def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, settings: Settings,
                 previous: IndexStore | None = None, progress: bool = False,
-                on_progress: Callable[[int, int], None] | None = None) -> BuildResult:
+                on_progress: Callable[[int, int], None] | None = None,
+                manifest_extra: dict | None = None) -> BuildResult:
     """Build the store for ``source`` into ``index_dir`` (resuming a killed build of the same input)
-    and publish it. The caller holds :func:`assistant.index.write_lock`."""
+    and publish it; ``manifest_extra`` joins its manifest (e.g. the sources it was built from). An
+    input that gives no document at all but errors publishes nothing: the index stays as it was.
+    The caller holds :func:`assistant.index.write_lock`."""
     from tqdm import tqdm
 
     index_dir = Path(index_dir)
@@ -189,8 +194,11 @@ def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, 
     staging = Staging(folder)
     state = staging.state()
     if state is not None and state.get("key") == key:
-        staging.restore(state)
-    else:
+        try:
+            staging.restore(state)
+        except (OSError, ValueError):  # the staged files do not match their checkpoint: start afresh
+            state = None
+    if state is None or state.get("key") != key:
         staging.close()
         shutil.rmtree(folder, ignore_errors=True)
         staging = Staging(folder)
@@ -202,6 +210,9 @@ def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, 
             state["phase"] = "bm25"
             staging.checkpoint(state)
         documents = DocumentTable(folder)
+        if not len(documents) and errors:
+            reasons = "；".join(errors[:5]) + (f"……（共 {len(errors)} 个）" if len(errors) > 5 else "")
+            raise LoaderError(f"没有读到任何文档，索引保持不变。原因：{reasons}。请检查资料后重试。")
         glossary = build_glossary(documents.values())  # type: ignore[arg-type]  # any iterable of Documents
         add_terms(glossary)
         (folder / "glossary.json").write_text(json.dumps([t.to_dict() for t in glossary.values()],
@@ -223,6 +234,8 @@ def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, 
             "n_embedded": int(state["n_embedded"]),
             "engine": engine,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **(manifest_extra or {}),
+            SEALED_KEY: True,  # publish_store writes its checksums (assistant.integrity)
         }
         staging.finish()
         manifest["files"] = sorted(p.name for p in folder.iterdir())
@@ -289,6 +302,9 @@ def _read_documents(source, staging: Staging, state: dict, embedder, previous, s
         if isinstance(item, LoaderError) or item.doc_id in docs.row_of or item.doc_id in batch_ids:
             continue
         cs = chunk_document(item, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_sentences)
+        if len(cs) > settings.max_document_chunks:  # each chunk is embedded and searched: refuse, go on
+            errors.append(str(too_many_chunks(item, len(cs), settings.max_document_chunks)))
+            continue
         batch.append((item, cs))
         batch_ids.add(item.doc_id)
         n_batch += len(cs)
@@ -302,8 +318,12 @@ def _read_documents(source, staging: Staging, state: dict, embedder, previous, s
 
 def _write_bm25(staging: Staging, state: dict, chunks: ChunkTable, settings: Settings, progress: bool, tqdm) -> None:
     """Phase 2: BM25 postings of every chunk's search text, checkpointed; then bm25s's files."""
-    writer = Bm25Writer(staging)
     n, start = len(chunks), int(state["bm25"])
+    if start and not staged_postings_ok(staging.folder, start):
+        start = state["bm25"] = 0  # never trust postings that do not add up: tokenise again
+    if start == 0:  # postings a killed run appended before this phase's first checkpoint: no
+        drop_staged_postings(staging.folder)  # checkpoint lists them, so nothing would cut them back
+    writer = Bm25Writer(staging)
     bar = tqdm(total=n, initial=start, desc="BM25 分词 / tokenising", unit="块", disable=not progress or n == start)
     step = max(1, settings.build_checkpoint_chunks) * 4
     for i in range(start, n):

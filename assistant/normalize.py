@@ -14,6 +14,8 @@ import unicodedata
 import jieba
 import opencc
 
+from .text import LONE_SURROGATE
+
 jieba.setLogLevel(60)
 
 MASK_CHARS = "*"  # defaults of Settings.mask_chars / mask_fills; configure_masks() sets them per corpus
@@ -111,6 +113,8 @@ def _nfkc_aligned(text: str) -> str:
 
 
 def to_simplified(text: str) -> str:
+    # opencc cannot encode a lone surrogate (text from JSON escapes): U+FFFD stands in, same length
+    text = LONE_SURROGATE.sub("\ufffd", text)
     converted = _t2s().convert(text)
     if len(converted) == len(text):
         return converted

@@ -1,13 +1,24 @@
 """The assistant as one object: open (build what is missing), search, ask, and manage documents.
 
 Readers use an immutable snapshot (store, retriever, composer); writers build a new store aside,
-save it atomically and then swap the snapshot, so two users at once never see half an index."""
+save it atomically and then swap the snapshot, so two users at once never see half an index.
+
+One writer across processes: every write holds the index folder's lock and first re-reads the
+store on disk, so the app never overwrites what a CLI ``build`` wrote meanwhile; readers notice a
+newer store within ``index_follow_s`` seconds. A damaged store is set aside, never deleted, and is
+rebuilt from every source it was built from (:mod:`assistant.sources`) or reported with the one
+command that does it (``index_auto_repair``).
+
+It is long because the writer's guarantees (one writer, the disk's store adopted first, sources
+recorded) and the readers' snapshot share one lock and one swap: split, they could disagree."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,16 +26,21 @@ from pathlib import Path
 from .answer import EMPTY_QUESTION, AnswerConfig, Composer
 from .conversation import Conversation, Resolution
 from .examples import example_questions
-from .index import IndexStore, IndexUnavailable, chunker_config, index_exists, load_store, write_lock
+from .index import IndexStore, IndexUnavailable, chunker_config, load_store, write_lock
 from .indexer import BuildInput, build_index, input_from_documents, input_from_paths
+from .integrity import IndexDamaged
 from .intents import help_answer
+from .limits import within_limits
 from .loaders import LoaderError, load_paths
 from .normalize import configure_masks, normalize
 from .question import Query
 from .ranker import AnswerModel
+from .recovery import disk_store, repair
 from .retrieval import RetrievalConfig, Retriever
 from .schema import Answer, Document, Hit
 from .settings import Settings, section
+from .sources import MANIFEST_KEY, default_sources, record, recorded, with_documents
+from .text import clean_input
 from .vector_store import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -34,7 +50,7 @@ _SAME = object()  # with_settings: keep the LLM as it is
 
 
 class QuestionError(ValueError):
-    """A question that cannot be asked as given (empty, too long)."""
+    """A question that cannot be asked as given (empty, too long, not text)."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +102,12 @@ class Assistant:
         self._load_answer_model = load_answer_model
         self._answer_model: AnswerModel | None = None
         self._write_lock = threading.RLock()
+        self._writing = False  # this assistant holds the cross-process index lock
+        self._follow_lock = threading.Lock()
+        self._followed_at = 0.0
         self._snapshot: Snapshot | None = None
         self.llm = llm  # the optional LLM answerer (llm.LLMAnswerer), given at construction
+        self.notices: list[str] = []  # what opening had to do (a damaged index set aside and rebuilt)
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -112,23 +132,36 @@ class Assistant:
         assistant = cls(settings, embedder, load_answer_model=load_answer_model, llm=llm)
         try:
             store = load_store(settings.index_dir, section(EngineConfig, settings))
-            if store.engine.get("store", "faiss") != settings.vector_store:
-                log.warning("索引的向量库（%s）与当前设置（%s）不同，重建索引。", store.engine.get("store"),
-                            settings.vector_store)
-                raise IndexUnavailable("vector store changed")
-            if store.model_id != assistant.embedder.model_id:
-                log.warning("索引所用模型与当前设置不同，重建索引。")
-                raise IndexUnavailable("model changed")
-            if store.manifest.get("chunking") != chunker_config(settings.chunk_max_chars,
-                                                              settings.chunk_overlap_sentences):
-                log.warning("索引的分块设置与当前设置不同，重建索引。")
-                raise IndexUnavailable("chunking changed")
-            assistant._set_store(store)
-        except IndexUnavailable:
+        except IndexDamaged as exc:  # set aside, then rebuilt from all its sources or reported
+            sources, notice = repair(settings, exc, rebuild_allowed=build_if_missing)
+            assistant.notices.append(notice)
+            assistant.build(sources, progress=progress)
+            return assistant
+        except IndexUnavailable:  # nothing built here yet
             if not build_if_missing:
                 raise
-            assistant.build(settings.corpus, progress=progress)
+            assistant.build(None, progress=progress)
+            return assistant
+        stale = assistant._stale(store)
+        if stale:
+            if not build_if_missing:
+                raise IndexUnavailable(f"{stale}：请运行 `python -m assistant build` 重建索引。")
+            log.warning("%s，按建索引时的来源重建索引。", stale)
+            assistant.build(recorded(settings.index_dir, store.manifest), progress=progress)
+        else:
+            assistant._set_store(store)
         return assistant
+
+    def _stale(self, store: IndexStore) -> str:
+        """Why ``store`` cannot serve these settings (another vector store, model or chunker), or ``""``."""
+        if store.engine.get("store", "faiss") != self.settings.vector_store:
+            return f"索引的向量库（{store.engine.get('store')}）与当前设置（{self.settings.vector_store}）不同"
+        if store.model_id != self.embedder.model_id:
+            return "索引所用模型与当前设置不同"
+        if store.manifest.get("chunking") != chunker_config(self.settings.chunk_max_chars,
+                                                           self.settings.chunk_overlap_sentences):
+            return "索引的分块设置与当前设置不同"
+        return ""
 
     def with_settings(self, answer_model: AnswerModel | None = None, llm=_SAME, **changes) -> Assistant:
         """The same index and embedder answering under other settings, another answer model or
@@ -155,9 +188,29 @@ class Assistant:
 
     @property
     def snapshot(self) -> Snapshot:
+        self._follow()
         if self._snapshot is None:
             raise IndexUnavailable("索引尚未加载。请先运行 `python -m assistant build`。")
         return self._snapshot
+
+    def _follow(self) -> None:
+        """Readers: serve a newer store that another process (a CLI build) published, checking at
+        most every ``index_follow_s`` seconds; a store that does not open is not followed."""
+        snap = self._snapshot
+        now = time.monotonic()
+        if snap is None or snap.store.path is None or self._writing or \
+                now - self._followed_at < self.settings.index_follow_s:
+            return
+        self._followed_at = now
+        if not self._follow_lock.acquire(blocking=False):
+            return  # another request is loading it
+        try:
+            store = disk_store(self.settings.index_dir, snap.store.path)
+            if store is not None and not self._stale(store):
+                self._set_store(store)
+                log.info("已切换到磁盘上更新的索引 %s。", store.path.name if store.path else "")
+        finally:
+            self._follow_lock.release()
 
     @property
     def store(self) -> IndexStore:
@@ -166,54 +219,86 @@ class Assistant:
     # ------------------------------------------------------------------ building
     def build(self, paths: Iterable[Path] | None = None, rebuild: bool = False, progress: bool = False,
               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
-        """Index exactly the documents under ``paths``, streamed (re-embedding only what changed; a
-        killed build of the same input resumes where it stopped)."""
-        source = input_from_paths(list(paths or self.settings.corpus), self.settings)
-        return self._write(source, rebuild=rebuild, progress=progress, on_progress=on_progress)
+        """Index exactly the documents under ``paths`` (default: the corpus and the uploads folder),
+        streamed, re-embedding only what changed; a killed build of the same input resumes where it
+        stopped. When every file fails, the index is left as it was."""
+        paths = [Path(p) for p in paths] if paths else default_sources(self.settings)
+        source = input_from_paths(paths, self.settings)
+        return self._write(source, rebuild=rebuild, progress=progress, on_progress=on_progress,
+                           sources=with_documents(paths, ()))
 
     def add_documents(self, documents: list[Document], progress: bool = False,
                       on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
-        with self._write_lock:
+        with self._exclusive():  # the current store is the one on disk now, not the one we opened
             current = self._snapshot.store.documents if self._snapshot else {}
+            documents, over = within_limits(documents, current, self.settings)
+            if over and not documents:
+                raise over[0]
             source = input_from_documents(lambda: itertools.chain(current.values(), documents),
                                           len(current) + len(documents))
-            return self._write(source, progress=progress, on_progress=on_progress)
+            report = self._write(source, progress=progress, on_progress=on_progress,
+                                 sources=with_documents(self.sources(), documents))
+            return BuildReport(report.n_documents, report.n_chunks, report.n_embedded,
+                               (*report.errors, *(str(e) for e in over)), report.resumed_at)
 
     def add_files(self, paths: Iterable[Path], **kw) -> BuildReport:
         documents, errors = load_paths(list(paths), self.settings)
         if not documents and errors:
             raise LoaderError("；".join(str(e) for e in errors))
         report = self.add_documents(documents, **kw)
-        return BuildReport(report.n_documents, report.n_chunks, report.n_embedded, tuple(str(e) for e in errors))
+        return BuildReport(report.n_documents, report.n_chunks, report.n_embedded,
+                           (*report.errors, *(str(e) for e in errors)))
 
     def delete_document(self, doc_id: str) -> bool:
-        with self._write_lock:
+        with self._exclusive():
             docs = self.store.documents
             if doc_id not in docs:
                 return False
-            self._write(input_from_documents(lambda: (d for d in docs.values() if d.doc_id != doc_id), len(docs) - 1))
+            self._write(input_from_documents(lambda: (d for d in docs.values() if d.doc_id != doc_id), len(docs) - 1),
+                        sources=self.sources())
             return True
 
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """The one writer: this thread, this process, and no other process, on the store that is on
+        disk now (a store another process published meanwhile becomes ours first)."""
+        with self._write_lock:
+            if self._writing:  # re-entered (add_documents → _write)
+                yield
+                return
+            with write_lock(self.settings.index_dir):
+                self._writing = True
+                try:
+                    self._adopt_disk_store()
+                    yield
+                finally:
+                    self._writing = False
+
+    def _adopt_disk_store(self) -> None:
+        current = self._snapshot.store.path if self._snapshot else None
+        store = disk_store(self.settings.index_dir, current, keep_damage=True,
+                           config=section(EngineConfig, self.settings))
+        if store is not None and not self._stale(store):
+            self._set_store(store)
+
+    def sources(self) -> list[str]:
+        """What the current index was built from (the default sources when it does not say)."""
+        manifest = self._snapshot.store.manifest if self._snapshot else None
+        known = recorded(self.settings.index_dir, manifest)
+        return [str(p) for p in (known if known is not None else default_sources(self.settings))]
+
     def _write(self, source: BuildInput, rebuild: bool = False, progress: bool = False,
-               on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
-        with self._write_lock, write_lock(self.settings.index_dir):
-            previous = None if rebuild else self._previous_store()
+               on_progress: Callable[[int, int], None] | None = None, sources: list[str] | None = None) -> BuildReport:
+        with self._exclusive():
+            previous = None if rebuild or self._snapshot is None else self._snapshot.store  # the disk's, adopted
+            sources = list(sources) if sources is not None else self.sources()
             result = build_index(source, self.settings.index_dir, self.embedder, self.settings, previous=previous,
-                                 progress=progress, on_progress=on_progress)
+                                 progress=progress, on_progress=on_progress, manifest_extra={MANIFEST_KEY: sources})
+            record(self.settings.index_dir, result.path.name, sources)
             store = load_store(self.settings.index_dir, section(EngineConfig, self.settings))
             self._set_store(store)
             return BuildReport(result.n_documents, result.n_chunks, result.n_embedded, result.errors,
                                result.resumed_at)
-
-    def _previous_store(self) -> IndexStore | None:
-        if self._snapshot is not None:
-            return self._snapshot.store
-        if index_exists(self.settings.index_dir):
-            try:
-                return load_store(self.settings.index_dir, section(EngineConfig, self.settings))
-            except IndexUnavailable:
-                return None
-        return None
 
     # ------------------------------------------------------------------ reading
     def documents(self) -> list[DocumentInfo]:
@@ -232,7 +317,13 @@ class Assistant:
         return self.store.documents.get(doc_id)
 
     def check_question(self, question: str) -> str:
-        q = (question or "").strip()
+        """The question as it will be asked (control characters dropped, trimmed), or QuestionError
+        with a Chinese message: not text, empty, too long."""
+        if question is None:
+            question = ""
+        if not isinstance(question, str):
+            raise QuestionError(f"问题必须是一段文字，收到的是 {type(question).__name__} 类型的值。请输入一句话再问。")
+        q = clean_input(question).strip()
         if not q:
             raise QuestionError(EMPTY_QUESTION)
         if len(q) > self.settings.max_question_chars:

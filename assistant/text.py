@@ -2,6 +2,9 @@
 or clause ends, the paragraph around an offset, the ``[n]`` citation markers of an answer, and
 the people a text names.
 
+:func:`clean_input` is the one cleaning of text typed by a user (a question, a search, a topic):
+control characters, NUL and lone surrogates dropped, so no component downstream chokes on them.
+
 Kept free of any index or UI: chunking, the lecture outline, the conversation and the web app all
 read Chinese text the same way through these."""
 
@@ -9,6 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+# ---------------------------------------------------------------------------------------------- user input
+# characters no typed text needs and some components choke on (opencc, lxml, UTF-8 output): C0/C1
+# controls except tab and line breaks, lone surrogates, the BOM; vertical tab and form feed count as spaces
+_DROPPED = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
+_AS_SPACE = re.compile(r"[\x0b\x0c]")
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_input(text: str) -> str:
+    """``text`` typed by a user without control characters, NUL and lone surrogates."""
+    return _DROPPED.sub("", _AS_SPACE.sub(" ", text))
+
 
 # ---------------------------------------------------------------------------------------------- sentences
 SENTENCE_ENDS = "。！？；!?;…"  # a sentence ends after one of these (and any closing marks after it)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -79,10 +80,17 @@ def test_cli_end_to_end(tmp_path):
 
 
 def test_damaged_index_gives_a_clear_cli_error(tmp_path):
+    """A dangling CURRENT with no record of the sources is not rebuilt from the default corpus
+    behind the user's back: the message says what is damaged and the one command that rebuilds it."""
     index_dir = tmp_path / "index"
     index_dir.mkdir()
     (index_dir / "CURRENT").write_text("store-missing", encoding="utf-8")
-    # opening rebuilds a missing/damaged index from the corpus rather than failing
     res = _run(["search", "四拼四争", "--json"], index_dir)
-    assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "索引已损坏" in res.stderr and "store-missing" in res.stderr
+    command = res.stderr.split("请运行：", 1)[1].strip()
+    assert command.startswith("python -m assistant --index") and "build --rebuild --corpus" in command
+    rebuilt = _run(shlex.split(command)[3:], index_dir)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    res = _run(["search", "四拼四争", "--json"], index_dir)
+    assert res.returncode == 0 and json.loads(res.stdout)

@@ -112,3 +112,42 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(FeedbackError, match="无法保存评价"):
         FeedbackLog(blocker / "feedback.jsonl").append("问", "答", [], "up")
+
+
+def test_the_message_never_shows_the_servers_path(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(FeedbackError) as caught:
+        FeedbackLog(blocker / "feedback.jsonl").append("问", "答", [], "up")
+    assert str(tmp_path) not in str(caught.value) and "feedback.jsonl" not in str(caught.value)
+
+
+def test_a_link_in_place_of_the_log_is_not_followed(tmp_path):
+    """The feedback log cannot be pointed outside its folder by a link planted in its place."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("不能被改写\n", encoding="utf-8")
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "feedback.jsonl").symlink_to(outside)
+    with pytest.raises(FeedbackError):
+        FeedbackLog(folder / "feedback.jsonl").append("问", "答", [], "up")
+    assert outside.read_text(encoding="utf-8") == "不能被改写\n"
+
+
+def test_one_client_cannot_flood_the_log(tmp_path):
+    """Issue 10: 100 posts in 10 s all landed (625 KB)."""
+    log = FeedbackLog(tmp_path / "f.jsonl", max_per_minute=5, max_bytes=100_000)
+    for _ in range(5):
+        log.append("问", "答" * 100, [], "up", client="10.0.0.1")
+    with pytest.raises(FeedbackError, match="太频繁"):
+        log.append("问", "答", [], "up", client="10.0.0.1")
+    log.append("问", "答", [], "up", client="10.0.0.2")  # another client is not held back
+    assert len(list(log.records())) == 6
+
+
+def test_the_log_stops_growing_at_its_size_limit(tmp_path):
+    log = FeedbackLog(tmp_path / "f.jsonl", max_bytes=2_000)
+    with pytest.raises(FeedbackError, match="已满"):
+        for i in range(100):
+            log.append("问", "答" * 100, [], "up", client=str(i))
+    assert (tmp_path / "f.jsonl").stat().st_size <= 2_000

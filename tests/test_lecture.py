@@ -119,6 +119,18 @@ def test_docx_keeps_quotes_verbatim_with_superscript_citations(tmp_path):
     assert document.core_properties.title == "备课提纲：测试*主题*"
 
 
+def test_control_characters_in_a_quote_do_not_stop_the_word_export(tmp_path):
+    """Issue 10: a quoted passage holding a form feed, a vertical tab or ESC gave
+    “程序内部错误（ValueError）” and no download."""
+    text = "第一段\x0c换页\x0b竖排\x1b转义，仍是原文。"
+    q = Quote(1, "d", "标题\x1b", text, 0, len(text))
+    outline = Outline(topic="主题\x0c", points=(KeyPoint("要点", (q,)),),
+                      sources=(Source(1, "d", "标题\x1b", 0, len(text), "第 1 字"),))
+    path = outline_to_docx(outline, tmp_path / "提纲.docx")
+    assert _docx_quotes(path) == [("第一段 换页 竖排 转义，仍是原文。", "[1]")]  # same length, same words
+    assert "第一段" in outline_to_markdown(outline)
+
+
 # ---------------------------------------------------------------------------------------------- over the corpus
 
 
@@ -193,7 +205,7 @@ def test_topic_the_corpus_does_not_cover(corpus_assistant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("topic", ["", "   ", "长" * 600])
+@pytest.mark.parametrize("topic", ["", "   ", "长" * 600, "\x00\x1b", "\ud800"])
 def test_bad_topics_raise_question_error(corpus_assistant, topic):
     with pytest.raises(QuestionError):
         build_outline(corpus_assistant, topic)

@@ -74,7 +74,8 @@ def test_folder_loading_is_recursive_sorted_and_skips_noise(tmp_path):
     rel = [Path(d.source).relative_to(root).as_posix() for d in docs]
     assert rel == ["A.TXT", "a.md", "b.txt", "sub/c.txt", "z.txt"]
     assert [d.title for d in docs] == ["A", "甲", "乙", "c", "z"]
-    assert sorted(Path(e.path).name for e in errors) == ["broken.txt", "empty.md", "photo.png"]
+    assert sorted(Path(e.path).name for e in errors) == ["broken.txt", "empty.md", "notes.json", "photo.png"]
+    assert any(str(e).startswith("不支持的文件类型 .json，已跳过：notes.json") for e in errors)  # never silently
     assert any(str(e).startswith("无法打开图片：photo.png") for e in errors)  # a PNG header and nothing else
     assert all(isinstance(e, LoaderError) for e in errors)
 
@@ -91,7 +92,7 @@ def test_load_paths_mixes_files_folders_and_missing_paths(tmp_path):
     assert docs[0].title == "第一"  # a sidecar named explicitly is metadata, not an error
     messages = [str(e) for e in errors]
     assert any(m.startswith("找不到文件或文件夹：missing.txt") for m in messages)
-    assert any(m.startswith("不支持的文件类型 .csv：data.csv") for m in messages)
+    assert any(m.startswith("不支持的文件类型 .csv，已跳过：data.csv") for m in messages)
     assert len(errors) == 2
 
 

@@ -124,3 +124,24 @@ def test_shared_news_ids_are_the_article_ids():
     first = json.loads(NEWS.read_text(encoding="utf-8").split("\n", 1)[0])
     assert errors == [] and docs[0].doc_id == first["id"] and docs[0].date == first.get("date", "")
     assert len({d.doc_id for d in docs}) == len(docs) == 1677
+
+
+def test_a_sidecar_gives_lines_the_metadata_they_lack(tmp_path):
+    """An upload's title and date reach a .jsonl's documents (issue 10: they were ignored)."""
+    import json as _json
+
+    from assistant.loaders import load_paths
+
+    one = tmp_path / "one.jsonl"
+    one.write_text(_json.dumps({"text": "正文一。"}, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "one.jsonl.meta.json").write_text(_json.dumps({"title": "标题", "date": "2021-03-04"}), encoding="utf-8")
+    many = tmp_path / "many.jsonl"
+    many.write_text("\n".join(_json.dumps(r) for r in (  # ASCII: the surrogate stays an escape
+        {"text": "正文二。", "date": "2019-01-01"}, {"text": "正文三。\ud800"})), encoding="utf-8")
+    (tmp_path / "many.jsonl.meta.json").write_text(_json.dumps({"title": "总标题", "date": "2021-03-04"}), encoding="utf-8")
+    docs, errors = load_paths([one, many])
+    assert not errors
+    assert (docs[0].title, docs[0].date) == ("标题", "2021-03-04")
+    assert [d.date for d in docs[1:]] == ["2019-01-01", "2021-03-04"]  # a line's own date wins
+    assert "总标题" not in {d.title for d in docs}  # one title cannot name several documents
+    assert docs[2].text == "正文三。\ufffd"  # a lone surrogate cannot be indexed as UTF-8

@@ -65,7 +65,7 @@ def test_short_gbk_text_is_tried_as_gb18030_before_guessing(text):
     assert decode_bytes(text.encode("gbk"), "short.txt") == text
 
 
-def test_charset_normalizer_is_the_last_resort():
+def test_a_western_file_is_read_as_cp1252_not_as_chinese_mojibake():
     data = "Le café est très bon à Paris, où les garçons déjeunent. Ça coûte cher.".encode("cp1252")
     with pytest.raises(UnicodeDecodeError):
         data.decode("gb18030")  # neither UTF-8 nor GB18030

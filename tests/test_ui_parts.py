@@ -95,3 +95,43 @@ def test_the_library_lists_documents(ctx):
     assert {r[-1] for r in rows} == {"d1", "d2"}
     assert "2" in library.summary_html(ctx.assistant)
     assert library.uploads_dir(ctx.settings).name == "uploads"
+
+
+def test_csv_cells_never_start_a_formula(tmp_path):
+    """Issue 10: a passage starting with =HYPERLINK(…) landed as a live formula in the export."""
+    rows = [{"rank": 1, "title": "+标题", "date": "", "doc_id": "@d", "start": 0, "end": 9, "paragraph": 1,
+             "score": -0.5, "text": '=HYPERLINK("http://x","点我")'},
+            {"rank": 2, "title": "－全角", "date": "", "doc_id": "d", "start": 0, "end": 1, "paragraph": 1,
+             "score": 0.1, "text": " -1+2"}]
+    search.write_csv(rows, tmp_path / "r.csv")
+    with open(tmp_path / "r.csv", encoding="utf-8-sig") as fh:
+        cells = [c for row in list(csv.reader(fh))[1:] for c in row]
+    formulas = [c for c in cells if c.lstrip(" ").startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠"))]
+    assert formulas == ["-0.5"]  # a number is a number; every text starting so got its '
+    assert "'+标题" in cells and "'－全角" in cells and "' -1+2" in cells
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in cells and "-0.5" in cells  # numbers stay numbers
+
+
+def test_downloads_are_swept_by_age_and_total_size(tmp_path):
+    import os
+    import time
+
+    old, new = tmp_path / "a" / "old.csv", tmp_path / "b" / "new.csv"
+    for p, size in ((old, 10), (new, 10)):
+        p.parent.mkdir()
+        p.write_bytes(b"x" * size)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert context.sweep(tmp_path, max_age_s=3600, max_bytes=1000) == 1
+    assert not old.exists() and not old.parent.exists() and new.exists()
+    for i in range(5):
+        (tmp_path / "b" / f"{i}.csv").write_bytes(b"y" * 400)
+    context.sweep(tmp_path, max_age_s=3600, max_bytes=1000)
+    assert sum(p.stat().st_size for p in tmp_path.glob("**/*") if p.is_file()) <= 1000
+
+
+def test_one_client_cannot_fill_the_disk_with_exports(ctx):
+    request = type("R", (), {"client": type("C", (), {"host": "10.9.9.9"})()})()
+    for _ in range(ctx.settings.exports_max_per_minute):
+        ctx.check_export(request)
+    with pytest.raises(errors.UserError, match="导出得太频繁"):
+        ctx.check_export(request)

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..schema import Document, content_hash
 from .base import (
     IMAGE_SUFFIXES,
+    MARKDOWN_SUFFIXES,
     SIDECAR_SUFFIX,
     SUPPORTED_SUFFIXES,
     Extracted,
@@ -29,6 +30,7 @@ from .base import (
     PageProgress,
     ReadOptions,
     empty_file,
+    too_long,
     unsupported,
 )
 from .images import extract_image
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 Extractor = Callable[[bytes, Path, ReadOptions], Extracted]
+PLAIN_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # text whose length its size bounds (not HTML: markup)
 
 # suffix → reader of one file's bytes (``.jsonl`` holds many documents and is read by load_jsonl)
 EXTRACTORS: dict[str, Extractor] = {
@@ -94,11 +97,11 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES or is_jsonl_gz(path)
 
 
-def _iter_jsonl_file(path: Path) -> Iterator[Document | LoaderError]:
+def _iter_jsonl_file(path: Path, options: ReadOptions) -> Iterator[Document | LoaderError]:
     """A JSON Lines file's documents and bad lines; a file with no good line is one error."""
     pending: list[LoaderError] = []
     any_doc = False
-    for item in iter_jsonl(path):
+    for item in iter_jsonl(path, options.max_document_chars, defaults=read_sidecar(path)):
         if isinstance(item, LoaderError) and not any_doc:
             pending.append(item)
             continue
@@ -118,7 +121,7 @@ def _load_one(path: Path, options: ReadOptions) -> tuple[list[Document], list[Lo
     if suffix not in SUPPORTED_SUFFIXES:
         raise unsupported(path)
     if suffix == ".jsonl":
-        docs, errors = load_jsonl(path)
+        docs, errors = load_jsonl(path, options.max_document_chars, defaults=read_sidecar(path))
         if not docs:
             detail = f"第一个问题：{errors[0]}" if errors else "文件里没有内容。"
             raise LoaderError(f"没有从 {path.name} 读出任何文档。{detail}", path,
@@ -128,9 +131,13 @@ def _load_one(path: Path, options: ReadOptions) -> tuple[list[Document], list[Lo
     data = read_bytes(path)
     if not data.strip():
         raise empty_file(path)
+    if suffix in PLAIN_SUFFIXES and len(data) > 4 * options.max_document_chars:  # UTF-8: ≤ 4 bytes a character
+        raise too_long(path, len(data) // 4, options.max_document_chars)
     found = EXTRACTORS[suffix](data, path, options)
     if not found.text.strip():
         raise empty_file(path)
+    if len(found.text) > options.max_document_chars:
+        raise too_long(path, len(found.text), options.max_document_chars)
     return [_document(path, found, meta)], []
 
 
@@ -146,21 +153,28 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$")
 
 
-def iter_supported_files(folder: Path) -> list[Path]:
-    """Files under ``folder`` that :func:`load_paths` would load, sorted: recursive, skipping
-    hidden files and folders (``.name``), Office lock files (``~$name``), ``*.meta.json``
-    sidecars and unsupported suffixes."""
+def folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(files under ``folder`` that :func:`load_paths` loads, files it skips for their type), both
+    sorted, recursively. Hidden files and folders (``.name``), Office lock files (``~$name``) and
+    ``*.meta.json`` sidecars are neither: they are not documents."""
     folder = Path(folder)
     found: list[Path] = []
+    skipped: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in filenames:
             if _is_hidden(filename) or filename.lower().endswith(SIDECAR_SUFFIX):
                 continue
-            if not _supported(Path(filename)):
-                continue
-            found.append(Path(dirpath) / filename)
-    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+            (found if _supported(Path(filename)) else skipped).append(Path(dirpath) / filename)
+
+    def order(p: Path):
+        return p.relative_to(folder).parts
+    return sorted(found, key=order), sorted(skipped, key=order)
+
+
+def iter_supported_files(folder: Path) -> list[Path]:
+    """Files under ``folder`` that :func:`load_paths` would load (see :func:`folder_files`)."""
+    return folder_files(folder)[0]
 
 
 def _duplicate_id(doc: Document, first: Document) -> LoaderError:
@@ -177,7 +191,7 @@ def _read_file(file: Path, options: ReadOptions) -> Iterator[Document | LoaderEr
     """One file's documents and errors; never raises (a bad file is one error)."""
     try:
         if file.suffix.lower() == ".jsonl" or is_jsonl_gz(file):
-            yield from _iter_jsonl_file(file)
+            yield from _iter_jsonl_file(file, options)
             return
         docs, errors = _load_one(file, options)
     except LoaderError as exc:
@@ -224,10 +238,14 @@ def iter_documents(paths: Iterable[Path], settings=None,
         item = Path(item)
         if item.is_dir():
             try:
-                files = iter_supported_files(item)
+                files, skipped = folder_files(item)
             except OSError as exc:
                 yield LoaderError(f"无法读取文件夹：{item.name}（{exc.strerror or exc}）。请检查权限后重试。", item)
                 continue
+            for file in skipped:  # named, with the reason, never silently
+                if file.resolve() not in seen_files:
+                    seen_files.add(file.resolve())
+                    yield unsupported(file)
             for file in files:
                 yield from read(file)
         elif item.exists():

@@ -45,8 +45,18 @@ class OcrConfig:
 
 
 @dataclass(frozen=True)
-class ReadOptions(OcrConfig):
-    """How files are read: the OCR settings, and who hears of OCR progress page by page."""
+class ReadLimits:
+    """How much one file may give, checked while it is parsed — after decompression, so a 59 KB
+    ``.docx`` that unpacks into 40,000 paragraphs is stopped in seconds (Settings fields)."""
+
+    max_document_chars: int
+    max_document_pages: int
+    max_unpacked_mb: int
+
+
+@dataclass(frozen=True)
+class ReadOptions(ReadLimits, OcrConfig):
+    """How files are read: the OCR settings, the limits, and who hears of OCR progress page by page."""
 
     on_page: PageProgress | None = None
 
@@ -55,8 +65,19 @@ class ReadOptions(OcrConfig):
         """From ``settings`` (default: the environment's, as ``ASSISTANT_OCR=0`` must work anywhere)."""
         from ..settings import Settings, section
 
-        config = section(OcrConfig, settings if settings is not None else Settings.from_env())
-        return cls(**dataclasses.asdict(config), on_page=on_page)
+        settings = settings if settings is not None else Settings.from_env()
+        values = {**dataclasses.asdict(section(OcrConfig, settings)), **dataclasses.asdict(section(ReadLimits, settings))}
+        return cls(**values, on_page=on_page)
+
+
+def too_long(path: Path, chars: int, limit: int) -> LoaderError:
+    return LoaderError(f"文档过长：{path.name} 有 {chars:,} 字以上，超过每篇 {limit:,} 字的上限"
+                       "（ASSISTANT_MAX_DOCUMENT_CHARS）。请把它拆成几个较小的文件后再加入。", path)
+
+
+def too_many_pages(path: Path, pages: int, limit: int) -> LoaderError:
+    return LoaderError(f"页数过多：{path.name} 有 {pages:,} 页，超过每篇 {limit:,} 页的上限"
+                       "（ASSISTANT_MAX_DOCUMENT_PAGES）。请把它拆成几个较小的文件后再加入。", path)
 
 
 @dataclass(frozen=True)
@@ -90,10 +111,17 @@ def empty_file(path: Path) -> LoaderError:
     return LoaderError(f"文件为空：{path.name}。请确认文件里有正文后重新上传。", path)
 
 
+_CONVERT_HINTS = {".doc": "旧版 Word 文件请用 Word 另存为 .docx", ".wps": "WPS 文件请另存为 .docx",
+                  ".xls": "表格请另存为 .docx 或 .txt", ".xlsx": "表格请另存为 .docx 或 .txt",
+                  ".zip": "压缩包请先解压，再加入其中的文件", ".rar": "压缩包请先解压，再加入其中的文件",
+                  ".7z": "压缩包请先解压，再加入其中的文件"}
+
+
 def unsupported(path: Path) -> LoaderError:
-    suffix = path.suffix or "（无扩展名）"
+    suffix = path.suffix.lower()
+    hint = _CONVERT_HINTS.get(suffix, "请转换为支持的格式后重试")
     return LoaderError(
-        f"不支持的文件类型 {suffix}：{path.name}。"
-        f"支持的类型：{'、'.join(SUPPORTED_SUFFIXES)}；请转换格式后重试。",
+        f"不支持的文件类型 {suffix or '（无扩展名）'}，已跳过：{path.name}。"
+        f"支持的类型：{'、'.join(SUPPORTED_SUFFIXES)}；{hint}。",
         path,
     )

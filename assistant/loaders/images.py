@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .base import Extracted, LoaderError, ReadOptions
+from .base import Extracted, LoaderError, ReadOptions, too_many_pages
 from .ocr import page_progress, recognise
 from .pages import PageText, assemble
 
@@ -21,13 +21,22 @@ def ocr_off(path: Path, what: str) -> LoaderError:
     )
 
 
-def open_frames(data: bytes, path: Path) -> list:
-    """The image's frames (pages) as upright RGB PIL images."""
+def open_frames(data: bytes, path: Path, max_pages: int | None = None) -> list:
+    """The image's frames (pages) as upright RGB PIL images; more than ``max_pages`` is refused
+    before any is decoded, and so is a picture too large to be real (Pillow's bomb check)."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
         image = Image.open(io.BytesIO(data))
+        n_frames = getattr(image, "n_frames", 1)
+        if max_pages is not None and n_frames > max_pages:
+            raise too_many_pages(path, n_frames, max_pages)
         frames = [ImageOps.exif_transpose(frame.copy()).convert("RGB") for frame in ImageSequence.Iterator(image)]
+    except LoaderError:
+        raise
+    except Image.DecompressionBombError:
+        raise LoaderError(f"图片尺寸异常：{path.name} 的像素数大得不像真实的扫描件或照片，已拒绝读取。"
+                          "请缩小图片（例如 300 dpi 以内）后重试。", path) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise LoaderError(
             f"无法打开图片：{path.name}（{type(exc).__name__}）。文件可能已损坏或不是图片；"
@@ -40,7 +49,7 @@ def open_frames(data: bytes, path: Path) -> list:
 def extract_image(data: bytes, path: Path, options: ReadOptions) -> Extracted:
     if not options.ocr:
         raise ocr_off(path, "图片")
-    frames = open_frames(data, path)
+    frames = open_frames(data, path, options.max_document_pages)
     pages: list[PageText] = []
     with page_progress(options, path.name, len(frames)) as step:
         for n, frame in enumerate(frames, start=1):

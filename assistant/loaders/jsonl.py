@@ -7,10 +7,16 @@ Researchers cite their own ids, so a line's ``id`` is the document's id (``doc_i
 the content hash of its text (stable across edits of other lines). A line whose id an earlier line
 of the file already used is skipped and reported with both line numbers — an id must name one
 text. Across files the same rule holds in :func:`assistant.loaders.load_paths`, except that the
-very same text under the same id (one article in two corpus files) is simply loaded once."""
+very same text under the same id (one article in two corpus files) is simply loaded once.
+
+A sidecar (``news.jsonl.meta.json``, written by the library tab when an upload gives a title or a
+date) supplies what a line does not say itself: its ``date``, ``author`` and ``url`` for every
+line without one, its ``title`` only when the file holds a single document. A lone surrogate
+(``"\ud800"`` in the JSON) becomes U+FFFD, as the text must be valid UTF-8 to be indexed."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
@@ -18,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..schema import Document, content_hash
+from ..text import LONE_SURROGATE
 from .base import LoaderError, empty_file, normalise_newlines
 from .sidecar import as_str
 from .text import read_text_file
@@ -79,12 +86,36 @@ def _lines(path: Path) -> Iterator[str]:
     yield from raw.split("\n")
 
 
-def iter_jsonl(path: Path) -> Iterator[Document | LoaderError]:
+def iter_jsonl(path: Path, max_chars: int | None = None,
+               defaults: dict[str, str] | None = None) -> Iterator[Document | LoaderError]:
     """One Document per JSON Lines line, in file order, or a LoaderError for a bad line (not JSON,
-    no text, an id used before), which is skipped. Raises :class:`LoaderError` for an empty or
-    undecodable file."""
+    no text, an id used before, a text over ``max_chars``), which is skipped. ``defaults``:
+    metadata for lines that lack it (see the module docstring; its title waits for the second
+    document, so at most one is held). Raises :class:`LoaderError` for an empty or undecodable file."""
     path = Path(path)
+    title = (defaults or {}).get("title")
+    held: Document | None = None  # the first document, while it may still be the file's only one
+    n_docs = 0
+    for item in _iter_lines(path, max_chars, defaults):
+        if isinstance(item, LoaderError) or not title:
+            yield item
+            continue
+        n_docs += 1
+        if n_docs == 1:
+            held = item
+            continue
+        if held is not None:
+            yield held
+            held = None
+        yield item
+    if held is not None:
+        yield dataclasses.replace(held, title=title)
+
+
+def _iter_lines(path: Path, max_chars: int | None,
+                defaults: dict[str, str] | None) -> Iterator[Document | LoaderError]:
     first_line_of: dict[str, int] = {}
+    default_meta = {k: v for k, v in (defaults or {}).items() if k != "title" and v}
     for lineno, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
@@ -93,7 +124,11 @@ def iter_jsonl(path: Path) -> Iterator[Document | LoaderError]:
         except LoaderError as exc:
             yield exc
             continue
-        text = normalise_newlines(obj["text"])
+        text = LONE_SURROGATE.sub("\ufffd", normalise_newlines(obj["text"]))
+        if max_chars is not None and len(text) > max_chars:
+            yield _line_error(path, lineno, f"的正文有 {len(text):,} 字，超过每篇 {max_chars:,} 字的上限"
+                                            "（ASSISTANT_MAX_DOCUMENT_CHARS），已跳过。请拆分后重新加载。")
+            continue
         raw_id = obj.get("id")
         given_id = as_str(raw_id) if raw_id not in (None, "") else ""
         doc_id = given_id or content_hash(text)
@@ -103,7 +138,8 @@ def iter_jsonl(path: Path) -> Iterator[Document | LoaderError]:
                                             "每篇文档的 id 必须唯一；请改正 id 或删除重复的行。")
             continue
         first_line_of[doc_id] = lineno
-        meta = {k: as_str(obj[k]) for k in METADATA_KEYS if obj.get(k) not in (None, "")}
+        meta = {k: LONE_SURROGATE.sub("\ufffd", as_str(obj[k])) for k in METADATA_KEYS if obj.get(k) not in (None, "")}
+        meta = {**default_meta, **meta}
         yield Document(
             doc_id=doc_id,
             title=meta.get("title") or first_sentence(text) or given_id or f"L{lineno}",
@@ -115,11 +151,12 @@ def iter_jsonl(path: Path) -> Iterator[Document | LoaderError]:
         )
 
 
-def load_jsonl(path: Path) -> tuple[list[Document], list[LoaderError]]:
+def load_jsonl(path: Path, max_chars: int | None = None,
+               defaults: dict[str, str] | None = None) -> tuple[list[Document], list[LoaderError]]:
     """:func:`iter_jsonl` collected: the documents and the errors of the bad lines."""
     docs: list[Document] = []
     errors: list[LoaderError] = []
-    for item in iter_jsonl(path):
+    for item in iter_jsonl(path, max_chars, defaults):
         (errors if isinstance(item, LoaderError) else docs).append(item)
     if not docs and not errors:
         raise empty_file(Path(path))

@@ -13,7 +13,7 @@ import logging
 import re
 from pathlib import Path
 
-from .base import Extracted, LoaderError, ReadOptions
+from .base import Extracted, LoaderError, ReadOptions, too_long, too_many_pages
 from .ocr import page_progress, recognise
 from .pages import PageText, assemble
 
@@ -26,8 +26,9 @@ def _visible(text: str) -> int:
     return len(re.sub(r"\s+", "", text))
 
 
-def _read_text_layer(data: bytes, path: Path) -> tuple[list[str], str]:
-    """(text of each page, metadata title)."""
+def _read_text_layer(data: bytes, path: Path, options: ReadOptions) -> tuple[list[str], str]:
+    """(text of each page, metadata title); a PDF of more pages or characters than the limits is
+    refused before (pages) or while (characters) its text is read."""
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -35,7 +36,14 @@ def _read_text_layer(data: bytes, path: Path) -> tuple[list[str], str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoaderError(f"PDF 文件已加密：{path.name}。请先去掉密码保护再上传。", path)
-        texts = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > options.max_document_pages:
+            raise too_many_pages(path, len(reader.pages), options.max_document_pages)
+        texts, chars = [], 0
+        for page in reader.pages:
+            texts.append(page.extract_text() or "")
+            chars += len(texts[-1])
+            if chars > options.max_document_chars:
+                raise too_long(path, chars, options.max_document_chars)
     except LoaderError:
         raise
     except Exception as exc:
@@ -79,7 +87,7 @@ def _ocr_pages(data: bytes, path: Path, numbers: list[int], texts: list[str], op
 
 
 def extract_pdf(data: bytes, path: Path, options: ReadOptions) -> Extracted:
-    texts, title = _read_text_layer(data, path)
+    texts, title = _read_text_layer(data, path, options)
     pages = [PageText(t) for t in texts]
     scanned = [i for i, t in enumerate(texts) if _visible(t) < MIN_TEXT_LAYER_CHARS]
     if scanned and options.ocr:

@@ -2,7 +2,9 @@
 
 The decoded text is the file's text exactly, with only a BOM dropped and line endings made ``\\n``,
 so that citations can quote ``text[start:end]`` verbatim. Order of attempts: a UTF-16/32 BOM,
-strict UTF-8, strict GB18030 (covers GBK/GB2312), then charset-normalizer's best guess."""
+strict UTF-8, then the legacy encoding whose text reads most like text (GB18030/GBK, Big5,
+Shift-JIS, Korean, Western; :mod:`.encoding`) — a file none of them makes readable is refused,
+never indexed as mojibake."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 from pathlib import Path
 
 from .base import Extracted, LoaderError, ReadOptions, display_name, normalise_newlines
+from .encoding import guess_legacy
 
 # UTF-32 before UTF-16: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _WIDE_BOMS = (
@@ -55,19 +58,8 @@ def _decode(data: bytes) -> str | None:
         return data.decode("utf-8-sig")  # strict; drops one UTF-8 BOM if present
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("gb18030")  # superset of GBK and GB2312
-    except UnicodeDecodeError:
-        pass
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - the dependency is declared
-        return None
-    best = from_bytes(data).best()
-    if best is None:
-        return None
-    text = str(best)
-    return text[1:] if text.startswith("\ufeff") else text
+    guess = guess_legacy(data)
+    return guess[0] if guess else None
 
 
 def decode_bytes(data: bytes, name: str = "") -> str:

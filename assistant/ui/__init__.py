@@ -20,6 +20,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline-first: no telemetry calls
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from ..feedback import FeedbackLog  # noqa: E402
 from ..logs import configure_logging
@@ -27,6 +28,7 @@ from ..pipeline import Assistant  # noqa: E402
 from ..settings import Settings  # noqa: E402
 from . import chat, glossary, library, prep, search  # noqa: E402
 from .assets import CSS_PATH, page_js, theme  # noqa: E402
+from .auth import UploadGuard  # noqa: E402
 from .context import AppContext  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -44,10 +46,13 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     ctx = AppContext(
         _assistant=assistant,
         settings=settings,
-        feedback=FeedbackLog(settings.feedback_file),
+        feedback=FeedbackLog(settings.feedback_file, settings.feedback_max_per_minute,
+                             settings.feedback_max_mb * 1024 * 1024),
         exports_dir=Path(tempfile.mkdtemp(prefix="assistant-exports-")),
     )
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Gradio's own copies of uploads and downloads are deleted on the same schedule as ours
+    with gr.Blocks(title=TITLE, analytics_enabled=False,
+                   delete_cache=(settings.temp_sweep_s, settings.temp_max_age_s)) as demo:
         gr.HTML(HEADER, elem_id="app-header")
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("问答", id="chat", elem_id="tab-chat") as tab_chat:
@@ -72,13 +77,15 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
 
 
 def launch_kwargs(settings: Settings) -> dict:
-    """``launch()`` arguments from the settings (host, port, root path, limits, look)."""
-    hard_limit_mb = max(settings.max_upload_mb * 2, settings.max_upload_mb + 10)
+    """``launch()`` arguments from the settings (host, port, root path, limits, look). One upload
+    limit: Gradio's ``max_file_size`` is ``max_upload_mb``, which the page checks first (in Chinese,
+    static/library.js); :class:`.auth.UploadGuard` guards Gradio's upload endpoints."""
     return dict(
         server_name=settings.host,
         server_port=settings.port,
         root_path=settings.root_path or None,
-        max_file_size=f"{hard_limit_mb}mb",  # the Chinese size message is given at max_upload_mb
+        max_file_size=f"{settings.max_upload_mb}mb",
+        app_kwargs={"middleware": [Middleware(UploadGuard, settings=settings)]},
         show_error=False,
         footer_links=["settings"],
         theme=theme(),
@@ -113,6 +120,8 @@ def launch(settings: Settings | None = None, **overrides):
     try:
         print(f"正在打开索引 {settings.index_dir} …（第一次运行会先建立索引，需要几分钟）", flush=True)
         assistant = Assistant.open(settings, progress=True)
+        for notice in assistant.notices:  # e.g. a damaged index set aside and rebuilt from all its sources
+            print(f"注意：{notice}", file=sys.stderr, flush=True)
     except Exception as exc:  # noqa: BLE001 - a clear message instead of a traceback
         names = {c.__name__ for c in type(exc).__mro__}
         if names & {"IndexUnavailable", "ModelError", "LoaderError", "ModelFileError"}:

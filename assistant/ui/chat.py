@@ -15,7 +15,7 @@ from ..examples import example_questions, placeholder
 from ..schema import Answer
 from .assets import results_js
 from .chat_view import WELCOME, messages, sources_html, with_pending
-from .context import AppContext, Refresh, clicked_example
+from .context import AppContext, Refresh, clicked_example, client_of
 from .errors import user_message
 from .html import examples_html, notice
 from .viewer import DocViewer
@@ -97,7 +97,7 @@ def build(ctx: AppContext) -> list[Refresh]:
         conv = Conversation()
         return [], "", sources_html(None, None), conv, "", ""
 
-    def rate(conv: Conversation | None, text: str, evt: gr.LikeData):
+    def rate(conv: Conversation | None, text: str, evt: gr.LikeData, request: gr.Request):
         turns = conv.turns if isinstance(conv, Conversation) else []
         k = _turn_of(evt.index)
         if not 0 <= k < len(turns) or turns[k].answer is None:
@@ -106,7 +106,8 @@ def build(ctx: AppContext) -> list[Refresh]:
         if rating is None:
             return notice(f"已取消对第 {k + 1} 条回答的评价（已保存的记录不会删除）。", "info"), gr.skip()
         try:
-            ctx.feedback.append_answer(turns[k].answer, rating, "；".join(x for x in (reason, (text or "").strip()) if x))
+            ctx.feedback.append_answer(turns[k].answer, rating, "；".join(x for x in (reason, (text or "").strip()) if x),
+                                       client=client_of(request))
         except Exception as exc:  # noqa: BLE001
             return notice(user_message(exc), "error"), gr.skip()
         shown = "👍" if rating == "up" else f"👎{'（' + reason + '）' if reason else ''}"

@@ -1,5 +1,6 @@
 """What every tab shares: the assistant (swappable while the app runs), the settings, the
-feedback log and a folder for downloads.
+feedback log and a folder for downloads (swept by age and total size whenever a download is made;
+one client makes at most ``exports_max_per_minute`` a minute).
 
 Handlers read ``ctx.assistant`` when they run, never a copy taken when the page was built, so
 :meth:`AppContext.use` (another LLM, other settings) reaches every tab at once; the library tab's
@@ -7,6 +8,7 @@ uploads and deletions swap the index inside the assistant itself."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -21,8 +23,9 @@ from ..feedback import FeedbackLog
 from ..pipeline import Assistant
 from ..settings import Settings
 from ..storage import safe_filename
+from ..throttle import Throttle
+from .errors import UserError
 
-EXPORT_MAX_AGE_S = 86400  # downloads older than a day are removed when a new one is made
 EXPORT_STEM_CHARS = 40
 
 
@@ -42,6 +45,7 @@ class AppContext:
     feedback: FeedbackLog
     exports_dir: Path
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _exports: Throttle | None = field(default=None, repr=False)
 
     @property
     def assistant(self) -> Assistant:
@@ -54,19 +58,19 @@ class AppContext:
             previous, self._assistant = self._assistant, assistant
         return previous
 
+    def check_export(self, request: gr.Request | None) -> None:
+        """Raise UserError when this client made ``exports_max_per_minute`` downloads in the last minute."""
+        if self._exports is None:
+            self._exports = Throttle(self.settings.exports_max_per_minute, 60.0)
+        if not self._exports.allow(client_of(request)):
+            raise UserError(f"导出得太频繁（每分钟最多 {self._exports.limit} 次）：请稍等一分钟再导出。")
+
     def export_path(self, stem: str, suffix: str) -> Path:
-        """A fresh file path for a download (old exports are removed after a day)."""
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
-        cutoff = time.time() - EXPORT_MAX_AGE_S
-        for old in self.exports_dir.glob("*/*"):
-            try:
-                if old.stat().st_mtime < cutoff:
-                    old.unlink()
-                    old.parent.rmdir()
-            except OSError:
-                pass
+        """A fresh file path for a download. Downloads older than ``temp_max_age_s`` go first, then
+        the oldest until all of them fit in ``exports_max_mb``."""
+        sweep(self.exports_dir, self.settings.temp_max_age_s, self.settings.exports_max_mb * 1024 * 1024)
         folder = self.exports_dir / uuid.uuid4().hex[:12]
-        folder.mkdir()
+        folder.mkdir(parents=True)
         return folder / safe_filename(stem, suffix, limit=EXPORT_STEM_CHARS, fallback="导出")
 
     def doc_choices(self) -> list[tuple[str, str]]:
@@ -87,6 +91,38 @@ class AppContext:
             return self.assistant.store
         except Exception:  # noqa: BLE001
             return None
+
+
+def sweep(folder: Path, max_age_s: float, max_bytes: int) -> int:
+    """Delete the files under ``folder`` older than ``max_age_s``, then the oldest until the rest
+    fit in ``max_bytes`` (and the folders left empty); returns how many were deleted."""
+    files = []
+    for path in folder.glob("**/*"):
+        try:
+            if path.is_file():
+                st = path.stat()
+                files.append((st.st_mtime, st.st_size, path))
+        except OSError:
+            pass
+    files.sort()
+    total, cutoff, deleted = sum(f[1] for f in files), time.time() - max_age_s, 0
+    for mtime, size, path in files:
+        if mtime >= cutoff and total <= max_bytes:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            total -= size
+            deleted += 1
+    for sub in sorted(folder.glob("**/*"), reverse=True):
+        with contextlib.suppress(OSError):
+            sub.rmdir()  # only empty folders go
+    return deleted
+
+
+def client_of(request: gr.Request | None) -> str:
+    """The address a request came from (the key of the per-client limits)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "") if client is not None else ""
 
 
 def no_file() -> gr.File:

@@ -67,7 +67,7 @@ def build(ctx: AppContext) -> list[Refresh]:
         with gr.Column(scale=2, min_width=300):
             viewer = DocViewer.create(ctx, "prep")
 
-    def generate(text: str):
+    def generate(text: str, request: gr.Request):
         assistant = ctx.assistant
         try:
             outline = build_outline(assistant, text)
@@ -78,6 +78,7 @@ def build(ctx: AppContext) -> list[Refresh]:
             note = outline.notes[0] if outline.notes else "资料中没有相关内容。"
             return notice(note, "warn"), "", no_file(), no_file()
         try:
+            ctx.check_export(request)
             stem = f"备课提纲_{outline.topic}"
             md_path = ctx.export_path(stem, ".md")
             md_path.write_text(outline_to_markdown(outline), encoding="utf-8")

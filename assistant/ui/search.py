@@ -1,5 +1,10 @@
 """检索 tab (researchers): passage search with the query terms highlighted, filters by document
-and date, the result count, opening a passage in its document, and CSV / JSONL export."""
+and date, the result count, opening a passage in its document, and CSV / JSONL export.
+
+A search writes nothing to disk: the export files are made when 导出 is clicked (the search is run
+again from its parameters, kept in the session), at most ``exports_max_per_minute`` times a minute
+per client, and swept away with the other downloads (:meth:`AppContext.export_path`). A CSV cell
+never starts a formula (``=HYPERLINK(…)`` in a passage is shown as text in Excel)."""
 
 from __future__ import annotations
 
@@ -84,6 +89,7 @@ class SearchResult:
     hits: list[Hit]
     words: list[str]  # the query's words, to highlight
     store: IndexStore  # the index the hits came from (documents for positions and exports)
+    query: str = ""  # the query as searched (cleaned)
 
 
 def run_search(assistant: Assistant, query: str, k: int, doc_ids: list[str] | None, date_from: str, date_to: str,
@@ -104,7 +110,7 @@ def run_search(assistant: Assistant, query: str, k: int, doc_ids: list[str] | No
         allowed = dated if allowed is None else allowed & dated
     parsed = snap.parse(q)
     hits = [] if allowed is not None and not allowed else snap.search(parsed, k=k, doc_ids=allowed)
-    return SearchResult(hits, list(parsed.words), snap.store)
+    return SearchResult(hits, list(parsed.words), snap.store, q)
 
 
 def result_rows(store: IndexStore, hits: list[Hit]) -> list[dict]:
@@ -129,18 +135,29 @@ def result_rows(store: IndexStore, hits: list[Hit]) -> list[dict]:
     return rows
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")  # Excel runs a cell that starts so
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell Excel shows as text: a text starting like a formula gets a leading ``'``
+    (``=HYPERLINK(…)`` in a passage must not become a live link in the export)."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: list[dict], path) -> None:
-    """UTF-8 with BOM, so Excel opens the Chinese text correctly."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    """UTF-8 with BOM, so Excel opens the Chinese text correctly; no cell is a formula."""
+    with open(path, "w", encoding="utf-8-sig", newline="", errors="replace") as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for r in rows:
-            w.writerow([r["rank"], r["title"], r["date"], r["doc_id"], r["start"] + 1, r["end"], r["paragraph"],
-                        r["score"], r["text"]])
+            w.writerow([csv_cell(v) for v in (r["rank"], r["title"], r["date"], r["doc_id"], r["start"] + 1, r["end"],
+                                              r["paragraph"], r["score"], r["text"])])
 
 
 def write_jsonl(rows: list[dict], query: str, path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
+    with open(path, "w", encoding="utf-8", errors="replace") as fh:
         for r in rows:
             fh.write(json.dumps(dict(r, query=query), ensure_ascii=False) + "\n")
 
@@ -180,6 +197,8 @@ def build(ctx: AppContext) -> list[Refresh]:
                     undated = gr.Checkbox(value=True, label="包含没有日期的文档", elem_id="search-undated")
                 k = gr.Slider(5, MAX_K, value=DEFAULT_K, step=5, label="最多显示条数", elem_id="search-k")
             count = gr.HTML("", elem_id="search-count")
+            export_btn = gr.Button("导出检索结果（CSV / JSONL）", size="sm", visible=False, elem_id="search-export")
+            searched = gr.State(None)  # the last search's parameters, for the export
             with gr.Row(elem_classes=["stack-mobile"]):
                 csv_file = gr.File(label="导出 CSV（Excel 可直接打开）", interactive=False, visible=False,
                                    elem_id="search-csv")
@@ -189,31 +208,44 @@ def build(ctx: AppContext) -> list[Refresh]:
             viewer = DocViewer.create(ctx, "search")
 
     def search(q, k_value, doc_ids, d_from, d_to, include_undated):
+        params = (q, k_value, doc_ids, d_from, d_to, include_undated)
         try:
-            found = run_search(ctx.assistant, q, k_value, doc_ids, d_from, d_to, include_undated)
+            found = run_search(ctx.assistant, *params)
         except Exception as exc:  # noqa: BLE001
-            return notice(user_message(exc), "error"), "", no_file(), no_file()
+            return notice(user_message(exc), "error"), "", gr.Button(visible=False), None, no_file(), no_file()
         hits = found.hits
         if not hits:
-            return (notice("没有找到符合条件的段落：请换个说法，或放宽文档 / 日期筛选。", "warn"), "", no_file(),
-                    no_file())
-        rows = result_rows(found.store, hits)
-        stem = f"检索结果_{q.strip()}"
-        csv_path = ctx.export_path(stem, ".csv")
-        write_csv(rows, csv_path)
-        jsonl_path = ctx.export_path(stem, ".jsonl")
-        write_jsonl(rows, q.strip(), jsonl_path)
+            return (notice("没有找到符合条件的段落：请换个说法，或放宽文档 / 日期筛选。", "warn"), "",
+                    gr.Button(visible=False), None, no_file(), no_file())
         n_docs = len({h.chunk.doc_id for h in hits})
         summary = (f'<div class="notice info">共找到 <b>{len(hits)}</b> 条结果，来自 {n_docs} 篇文档'
                    f'（按相关度排序，最多显示 {int(k_value or DEFAULT_K)} 条）。检索词已用蓝色标出。</div>')
-        return (summary, results_html(found.store, hits, found.words), gr.File(value=str(csv_path), visible=True),
-                gr.File(value=str(jsonl_path), visible=True))
+        return (summary, results_html(found.store, hits, found.words), gr.Button(visible=True), params, no_file(),
+                no_file())
+
+    def export(params, request: gr.Request):
+        try:
+            if not params:
+                raise UserError("请先检索，再导出检索结果。")
+            ctx.check_export(request)
+            found = run_search(ctx.assistant, *params)
+            rows = result_rows(found.store, found.hits)
+            stem = f"检索结果_{found.query}"
+            csv_path = ctx.export_path(stem, ".csv")
+            write_csv(rows, csv_path)
+            jsonl_path = ctx.export_path(stem, ".jsonl")
+            write_jsonl(rows, found.query, jsonl_path)
+        except Exception as exc:  # noqa: BLE001
+            return notice(user_message(exc), "error"), no_file(), no_file()
+        return gr.skip(), gr.File(value=str(csv_path), visible=True), gr.File(value=str(jsonl_path), visible=True)
 
     args = dict(fn=search, inputs=[query, k, docs, date_from, date_to, undated],
-                outputs=[count, results, csv_file, jsonl_file], concurrency_id="read",
+                outputs=[count, results, export_btn, searched, csv_file, jsonl_file], concurrency_id="read",
                 concurrency_limit=ctx.settings.read_concurrency)
     query.submit(**args)
     search_btn.click(**args)
+    export_btn.click(export, [searched], [count, csv_file, jsonl_file], concurrency_id="read",
+                     concurrency_limit=ctx.settings.read_concurrency)
     viewer.connect(results)
 
     def refresh(current):
