@@ -120,7 +120,7 @@ def test_python_api_survives_generated_text(corpus_assistant, text):
 
 # ---------------------------------------------------------------------------------------------- CLI
 def _cli(index_dir: Path, *args: str | bytes, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "ASSISTANT_LLM_ENABLED": "false"}
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-m", "assistant", "--index", str(index_dir), *args], input=stdin,
                           capture_output=True, cwd=PROJECT_ROOT, env=env, timeout=CLI_TIMEOUT)
 
@@ -155,10 +155,16 @@ def _check_output_line(label: str, line: str) -> str | None:
     return None
 
 
+def _out_lines(proc: subprocess.CompletedProcess) -> list[str]:
+    """JSON Lines output split as a JSONL reader does: at "\\n" only (a JSON string may hold a raw
+    U+2028 or U+0085, which str.splitlines would split at)."""
+    return [line for line in proc.stdout.decode("utf-8").split("\n") if line.strip()]
+
+
 def _check_batch(label: str, cases: list[tuple[str, bytes]], proc: subprocess.CompletedProcess) -> list[str]:
     stderr = proc.stderr.decode("utf-8", "replace")
     failures = [f"{label}: traceback on stderr: {stderr[-600:]}"] if "Traceback" in stderr else []
-    out_lines = proc.stdout.decode("utf-8").splitlines()
+    out_lines = _out_lines(proc)
     if len(out_lines) != len(cases):
         failures.append(f"{label}: {len(cases)} lines in, {len(out_lines)} out (exit {proc.returncode}); "
                         f"stderr: {stderr[-400:]}")
@@ -173,7 +179,7 @@ def test_cli_jsonl_batch_answers_every_line(corpus_assistant, tmp_path):
     path.write_bytes(b"\n".join(raw for _, raw in cases) + b"\n\n   \n")  # blank lines are no input lines
     proc = _cli(corpus_assistant.settings.index_dir, "ask", "--no-llm", "--jsonl", str(path))
     failures = _check_batch("jsonl", cases, proc)
-    out = [json.loads(x) for x in proc.stdout.decode("utf-8").splitlines()] if not failures else []
+    out = [json.loads(x) for x in _out_lines(proc)] if not failures else []
     good = [o for o in out if str(o.get("id", "")).startswith("good-")]
     if out and (len(good) != 3 or not all("杨华祥" in o["answer"] for o in good)):
         failures.append(f"the good questions around the bad lines were not answered: {good}")
@@ -207,7 +213,7 @@ def test_cli_jsonl_reads_any_encoding(corpus_assistant, tmp_path):
         path.write_bytes(data)
         proc = _cli(corpus_assistant.settings.index_dir, "ask", "--no-llm", "--jsonl", str(path))
         stderr = proc.stderr.decode("utf-8", "replace")
-        lines = proc.stdout.decode("utf-8").splitlines()
+        lines = _out_lines(proc)
         if "Traceback" in stderr or len(lines) != n_lines:
             failures.append(f"{name}: {n_lines} lines expected, {len(lines)} out; stderr {stderr[-300:]!r}")
             continue
@@ -241,7 +247,7 @@ def test_cli_ask_argument_and_odd_jsonl_paths(corpus_assistant, tmp_path):
             if not out.strip():
                 failures.append(f"{name}: exit 0 with no answer")
         elif name == "stdin":
-            lines = out.splitlines()
+            lines = _out_lines(proc)
             if len(lines) != 4 or any(_check_output_line(name, x) for x in lines):
                 failures.append(f"stdin: 4 lines in, {lines!r} out")
         elif not clear_chinese_error(err.strip()):
