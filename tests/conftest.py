@@ -64,3 +64,17 @@ def news_assistant(embedder):
 @pytest.fixture
 def tmp_settings(tmp_path) -> Settings:
     return Settings.from_env(index_dir=tmp_path / "index", corpus=(CORPUS,))
+
+
+_SESSION_START = __import__("time").time()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Issue 10's reliability table, from the figures the reliability tests wrote (tests/reliability.py)."""
+    from tests.reliability import table
+
+    lines = table(_SESSION_START)
+    if lines:
+        terminalreporter.section("reliability")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -547,11 +547,36 @@ def test_bad_uploads_get_clear_chinese_messages(page, tmp_path):
     big.write_bytes(("扶贫" * 300_000).encode("utf-8"))  # 1.8 MB > the 1 MB limit of this app
     _tab(page, "资料库")
     _fill(page, "library-password", PASSWORD)
-    _upload(page, fake, big)
+    page.locator("#library-files input[type=file]").set_input_files([str(fake), str(big)])
+    expect(page.locator("#library-files")).to_contain_text(fake.stem)
+    expect(page.locator("#library-files")).not_to_contain_text(big.stem)
+    page.locator("#library-upload").click()
+    # the page names the file over the limit in Chinese before sending it (Gradio's own refusal is English)
+    expect(page.locator("#library-size-note")).to_contain_text("文件过大，没有上传：太大.txt")
     status = page.locator("#library-status")
     expect(status).to_contain_text("不是文本文件")
-    expect(status).to_contain_text("文件过大")
-    assert "Traceback" not in status.text_content()
+    assert "Traceback" not in status.text_content() and "exceed" not in page.content()
+
+
+def test_an_upload_shows_progress_and_can_be_cancelled_leaving_nothing(page, app, tmp_path):
+    import random
+
+    rng = random.Random(7)  # text no index has embedded before (the shared cache would make it instant)
+    chars = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    path = tmp_path / "取消测试.txt"
+    path.write_text("\n".join("".join(rng.choices(chars, k=60)) + "。" for _ in range(1500)), encoding="utf-8")
+    before = set(app["assistant"].store.documents)
+    uploads = app["corpus"] / "uploads"
+    files_before = sorted(p.name for p in uploads.rglob("*") if p.is_file()) if uploads.exists() else []
+    _tab(page, "资料库")
+    _fill(page, "library-password", PASSWORD)
+    _upload(page, path)
+    expect(page.locator("#library-status")).to_contain_text("向量化")  # progress while it works
+    page.locator("#library-cancel").click()
+    expect(page.locator("#library-status")).to_contain_text("上传已取消", timeout=120_000)
+    assert set(app["assistant"].store.documents) == before
+    files_after = sorted(p.name for p in uploads.rglob("*") if p.is_file()) if uploads.exists() else []
+    assert files_after == files_before, "a cancelled upload leaves no file"
 
 
 def test_document_text_is_escaped_never_run(page, app, tmp_path):

@@ -20,12 +20,14 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline-first: no telemetry calls
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from ..feedback import FeedbackLog  # noqa: E402
 from ..pipeline import Assistant  # noqa: E402
 from ..settings import Settings  # noqa: E402
 from . import chat, glossary, library, prep, search  # noqa: E402
 from .assets import CSS_PATH, page_js, theme  # noqa: E402
+from .auth import UploadGuard  # noqa: E402
 from .context import AppContext  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -74,13 +76,15 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
 
 
 def launch_kwargs(settings: Settings) -> dict:
-    """``launch()`` arguments from the settings (host, port, root path, limits, look)."""
-    hard_limit_mb = max(settings.max_upload_mb * 2, settings.max_upload_mb + 10)
+    """``launch()`` arguments from the settings (host, port, root path, limits, look). One upload
+    limit: Gradio's ``max_file_size`` is ``max_upload_mb``, which the page checks first (in Chinese,
+    static/library.js); :class:`.auth.UploadGuard` guards Gradio's upload endpoints."""
     return dict(
         server_name=settings.host,
         server_port=settings.port,
         root_path=settings.root_path or None,
-        max_file_size=f"{hard_limit_mb}mb",  # the Chinese size message is given at max_upload_mb
+        max_file_size=f"{settings.max_upload_mb}mb",
+        app_kwargs={"middleware": [Middleware(UploadGuard, settings=settings)]},
         show_error=False,
         footer_links=["settings"],
         theme=theme(),

@@ -35,8 +35,9 @@ def viewer_js() -> str:
 
 
 def page_js() -> str:
-    """The page script (the chat's [n] links and answer kinds)."""
-    return script("chat.js")
+    """The page script: the chat's [n] links and answer kinds, and the library's upload size check
+    (each file is one arrow function; the page runs them in turn)."""
+    return "() => {\n" + "".join(f"({script(name)}\n)();\n" for name in ("chat.js", "library.js")) + "}"
 
 
 def theme() -> gr.themes.Base:
