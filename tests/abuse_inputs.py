@@ -119,8 +119,10 @@ def docx_bytes(paragraphs: list[str], title: str | None = None) -> bytes:
 
 
 def docx_bomb(n_paragraphs: int = 40_000) -> bytes:
-    """A small .docx that unpacks into ``n_paragraphs`` identical paragraphs (issue 10: 40,000 → 59 KB)."""
-    body = "<w:p><w:r><w:t>扶贫工作会议在江口县召开，全体干部参加。</w:t></w:r></w:p>" * n_paragraphs
+    """A small .docx that unpacks into ``n_paragraphs`` identical paragraphs of 46 characters
+    (issue 10: 40,000 of them, 1.84 M characters, in a 59 KB file)."""
+    para = "扶贫工作会议在江口县召开，全县各乡镇和各部门的全体干部参加了会议，会上部署了工作。"
+    body = f"<w:p><w:r><w:t>{para}</w:t></w:r></w:p>" * n_paragraphs
     xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
            f"<w:body>{body}</w:body></w:document>")
@@ -137,3 +139,83 @@ def pdf_bytes() -> bytes:
     from tests.loader_fixtures import TEXT_PDF_CONTENT, make_pdf
 
     return make_pdf(TEXT_PDF_CONTENT)
+
+
+# ---------------------------------------------------------------------------------------------- bad files
+GOOD_TEXT = "青山村推行“两找三帮”工作法，帮助群众稳定脱贫。\n村支书李青山说：“两找三帮让群众心里踏实。”\n" * 3
+BIG5_TEXT = "臺灣鄉村振興，農業發展與觀光結合，讓偏鄉居民安居樂業。\n" * 8
+SJIS_TEXT = "日本の農村では、高齢化が進んでいます。地域の活性化が課題です。\n" * 8
+LATIN_TEXT = "Le café du village a rouvert ; les élèves déjeunent à la cantine. Où est la forêt ? Été, hiver.\n" * 8
+
+
+def _zip_with(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _docx_members() -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(docx_bytes(["占位"]))) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def bad_files() -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, what must happen): ``"refused"`` — a clear error naming the file;
+    ``"read:<text>"`` — indexed and its text holds ``<text>`` (never mojibake); ``"read or refused:<text>"``
+    — either, but when read, with that text. About 45 files; the 50 MB text is made by the test."""
+    r = _rng("files")
+    members = _docx_members()
+    good_docx = docx_bytes(["村里修通了公路，果园的苹果第一次卖到了省城。"] * 3)
+    good_pdf = pdf_bytes()
+    zero_members = {**members, "word/document.xml": b"\x00" * 1000}
+    big_member = {**members, "word/media/zeros.bin": b"\x00" * (300 * 1024 * 1024)}  # 300 MB unpacked, ~300 KB packed
+    files = [
+        # empty and not what the name says
+        *[(f"空文件{s}", b"", "refused") for s in (".txt", ".md", ".docx", ".pdf", ".html", ".jsonl")],
+        ("程序.txt", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(range(256)) * 16, "refused"),
+        ("随机.txt", r.randbytes(4096), "refused"), ("全零.txt", b"\x00" * 4096, "refused"),
+        ("图片.txt", b"\x89PNG\r\n\x1a\n" + r.randbytes(1024), "refused"), ("压缩包.txt", _zip_with({"a.txt": b"x"}), "refused"),
+        ("假图片.png", r.randbytes(2048), "refused"), ("假网页.html", r.randbytes(2048), "refused"),
+        ("假数据.jsonl", r.randbytes(2048), "refused"), ("只有空白.txt", b" \n\t\r\n\xe3\x80\x80\n", "refused"),
+        # encodings: read as what they are, or refused — never mojibake
+        ("国标.txt", GOOD_TEXT.replace("青山村", "白水村").encode("gbk"), "read:白水村推行"),
+        ("国标18030.md", GOOD_TEXT.replace("青山村", "红岩村").encode("gb18030"), "read:红岩村推行"),
+        ("繁体.txt", BIG5_TEXT.encode("big5"), "read or refused:臺灣鄉村振興"),
+        ("日文.txt", SJIS_TEXT.encode("shift_jis"), "read or refused:日本の農村"),
+        ("西文.txt", LATIN_TEXT.encode("latin-1"), "read or refused:Le café du village"),
+        ("西文1252.txt", LATIN_TEXT.replace("Été", "“Été”").encode("cp1252"), "read or refused:Le café du village"),
+        ("双字节LE.txt", GOOD_TEXT.replace("青山村", "绿水村").encode("utf-16"), "read:绿水村推行"),
+        ("双字节BE.txt", b"\xfe\xff" + GOOD_TEXT.replace("青山村", "黄土村").encode("utf-16-be"), "read or refused:黄土村推行"),
+        ("双字节无BOM.txt", GOOD_TEXT.replace("青山村", "蓝天村").encode("utf-16-le"), "read or refused:蓝天村推行"),
+        ("四字节.txt", GOOD_TEXT.replace("青山村", "紫云村").encode("utf-32"), "read or refused:紫云村推行"),
+        ("带BOM.txt", b"\xef\xbb\xbf" + GOOD_TEXT.replace("青山村", "金沙村").encode(), "read:金沙村推行"),
+        ("坏一个字节.txt", GOOD_TEXT.replace("青山村", "银河村").encode()[:30] + b"\xff" + GOOD_TEXT.encode()[30:],
+         "read or refused:银河村"),
+        # broken Word and PDF files, and bombs
+        ("截断.docx", good_docx[: len(good_docx) // 2], "refused"), ("头部.docx", good_docx[:200], "refused"),
+        ("没有正文.docx", _zip_with({k: v for k, v in members.items() if k != "word/document.xml"}), "refused"),
+        ("正文是零.docx", _zip_with(zero_members), "refused"), ("随机压缩包.docx", _zip_with({"x.bin": r.randbytes(512)}), "refused"),
+        ("炸弹.docx", docx_bomb(40_000), "refused"), ("大成员.docx", _zip_with(big_member), "refused"),
+        ("截断.pdf", good_pdf[: len(good_pdf) // 2], "refused"), ("只有头.pdf", b"%PDF-1.4\n", "refused"),
+        ("假PDF.pdf", b"%PDF-1.7\n" + r.randbytes(2048), "refused"), ("文本冒充.pdf", GOOD_TEXT.encode(), "refused"),
+        ("坏数据.jsonl", b'{"id": 1, "text": \n[[[\n\xff\xfe\n', "refused"),
+        # formats no loader reads: named with the reason, never silently skipped
+        ("旧版.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + r.randbytes(512), "refused"),
+        ("程序.exe", b"MZ" + r.randbytes(512), "refused"), ("压缩包.zip", _zip_with({"a.txt": GOOD_TEXT.encode()}), "refused"),
+        ("没有扩展名", GOOD_TEXT.encode(), "refused"), ("表格.csv", b"a,b\n1,2\n", "refused"),
+        ("脚本.sh", b"#!/bin/sh\nrm -rf /\n", "refused"), ("双扩展名.txt.exe", b"MZ" + r.randbytes(64), "refused"),
+        # hostile content that is still a document: read, shown escaped (see the XSS tests)
+        ("恶意网页.html", ('<html><head><title><script>alert(1)</script>标题</title></head><body>'
+                        '<script>window.__xss=1</script><img src=x onerror="alert(1)"><iframe src="javascript:alert(1)"></iframe>'
+                        '<p>石门村修了新的村道，村民出行方便了。石门村还建起了合作社。</p>' * 3 + "</body></html>").encode(),
+         "read:石门村修了新的村道"),
+        ("<img src=x onerror=alert(1)>.txt", GOOD_TEXT.replace("青山村", "火龙村").encode(), "read:火龙村推行"),
+        ("a..\\..\\反斜杠.txt", GOOD_TEXT.replace("青山村", "石板村").encode(), "read:石板村推行"),
+        ("名" * 80 + ".txt", GOOD_TEXT.replace("青山村", "长名村").encode(), "read:长名村推行"),
+        # good files in the same batch: they must be indexed whatever the others do
+        ("好文件.txt", GOOD_TEXT.encode(), "read:青山村推行"),
+        ("好文件.docx", good_docx, "read:果园的苹果"),
+    ]
+    return files
