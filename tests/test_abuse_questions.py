@@ -6,7 +6,7 @@ the web API of the real Gradio app on loopback.
 
 Pass: no crash and no traceback anywhere; each case gets a normal answer or a clear Chinese error
 (not the catch-all “程序内部错误”); ``ask --jsonl`` writes exactly one line per input line.
-The figures go to test-artifacts/reliability/bad_questions.json (tried / crashed, per channel).
+The figures go to test-artifacts/reliability/abuse_questions.json (tried / crashed, per channel).
 The cases come from tests/abuse_inputs.py (fixed seed) and from hypothesis (derandomized)."""
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 
 from assistant.settings import PROJECT_ROOT
 from tests.abuse_inputs import bad_questions, broken_jsonl_lines, not_text_questions
+from tests.reliability import record
 
 pytestmark = pytest.mark.slow  # the real embedding model answers every case
 
-ARTIFACT = PROJECT_ROOT / "test-artifacts" / "reliability" / "bad_questions.json"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CRASH_MARKS = ("Traceback", "程序内部错误", "Exception", "Error:")
 GOOD = "江口县委书记是谁？"
@@ -42,12 +42,10 @@ FAILURES: dict[str, list[str]] = {}
 @pytest.fixture(scope="module", autouse=True)
 def _report():
     yield
-    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     tried = sum(f["tried"] for f in FIGURES.values())
     crashed = sum(f["crashed"] for f in FIGURES.values())
-    ARTIFACT.write_text(json.dumps({"bad_questions_tried": tried, "crashed": crashed, "by_channel": FIGURES,
-                                    "failures": {k: v[:20] for k, v in FAILURES.items() if v}},
-                                   ensure_ascii=False, indent=1), encoding="utf-8")
+    record("abuse_questions", tried=tried, crashed=crashed, by_channel=FIGURES,
+           failures={k: v[:20] for k, v in FAILURES.items() if v})
 
 
 def _tally(channel: str, tried: int, failures: list[str]) -> None:
