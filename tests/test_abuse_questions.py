@@ -139,9 +139,14 @@ def _jsonl_cases() -> list[tuple[str, bytes]]:
     return lines
 
 
+def _strict(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def _check_output_line(label: str, line: str) -> str | None:
+    """A line of ``ask --jsonl`` output: strict JSON (no NaN, issue 10), an answer or a clear error."""
     try:
-        out = json.loads(line)
+        out = json.loads(line, parse_constant=_strict)
     except ValueError as exc:
         return f"{label}: output is not JSON ({exc}): {line[:120]!r}"
     if not isinstance(out, dict):
@@ -181,6 +186,14 @@ def test_cli_jsonl_batch_answers_every_line(corpus_assistant, tmp_path):
     good = [o for o in out if str(o.get("id", "")).startswith("good-")]
     if out and (len(good) != 3 or not all("杨华祥" in o["answer"] for o in good)):
         failures.append(f"the good questions around the bad lines were not answered: {good}")
+    # issue 10's findings: a question or turns that are no text are errors, not answers (turns
+    # "江口县" was asked character by character); a line that is no record is an error with id null
+    must_fail = {"t1", "t2", "t3", "t4", "t5", "n1", "n2", "n3", "n4"} | {f"v{i}" for i in range(11)}
+    failures += [f"{o['id']}: answered, should be an error: {str(o)[:160]}" for o in out
+                 if isinstance(o.get("id"), str) and o["id"] in must_fail and "error" not in o]
+    n_line_errors = sum(1 for o in out if o.get("id") is None and "error" in o)
+    if out and n_line_errors < 15:
+        failures.append(f"only {n_line_errors} lines reported as not being records")
     _tally("cli_jsonl", len(cases), failures)
     assert proc.returncode in (0, 1) and not failures, "\n".join(failures)
 
@@ -232,6 +245,7 @@ def test_cli_ask_argument_and_odd_jsonl_paths(corpus_assistant, tmp_path):
         ("control", ["ask", "\x1b[31m江口\x07县"], None), ("not utf-8", [b"ask", b"\xff\xfe\xfa\xe6"], None),
         ("encoded surrogate", [b"ask", b"\xed\xa0\x80"], None), ("json", ["ask", "--json", "\x01扶贫\x7f"], None),
         ("no question", ["ask"], None), ("folder", ["ask", "--jsonl", str(tmp_path)], None),
+        ("mistyped index", ["ask", "--index", str(tmp_path / "no-such-index"), GOOD], None),
         ("missing", ["ask", "--jsonl", str(tmp_path / "nope.jsonl")], None),
         ("stdin", ["ask", "--jsonl", "-"], b"\xff\xfa\n{\n" + _record_line("s", "\ud800江口县") + b"\n[[[\n"),
     ]
@@ -250,6 +264,8 @@ def test_cli_ask_argument_and_odd_jsonl_paths(corpus_assistant, tmp_path):
                 failures.append(f"stdin: 4 lines in, {lines!r} out")
         elif not clear_chinese_error(err.strip()):
             failures.append(f"{name}: exit {proc.returncode}, unclear message {err[-200:]!r}")
+    if (tmp_path / "no-such-index").exists():
+        failures.append("a mistyped --index made a new index instead of saying it is not there")
     _tally("cli_ask", len(argv_cases), failures)
     assert not failures, "\n".join(failures)
 
