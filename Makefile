@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
 
-.PHONY: install model index run test test-fast eval train bench browser-deps clean
+.PHONY: install model index run test test-fast reliability eval train bench browser-deps clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: install model browser-deps
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# issue 10's reliability tier alone (make test runs it too): hostile questions and files, XSS in Chromium,
+# admin calls without the password, kill -9 during builds, 16 users for 60 s. Every pytest session ends
+# with the table of these figures (tests/reliability.py, from test-artifacts/reliability/*.json).
+RELIABILITY_TESTS = $(wildcard tests/test_abuse_*.py tests/test_xss_browser.py) tests/test_ui_admin.py \
+	tests/test_integrity.py tests/test_recovery.py tests/test_kill9.py tests/test_load.py
+reliability: install model browser-deps
+	$(BIN)/python -m pytest $(RELIABILITY_TESTS)
 
 # the evaluation index: the seed corpus + the news QA corpus (sources of the news questions + distractors)
 EVAL_INDEX := .cache/index-train

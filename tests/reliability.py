@@ -30,21 +30,18 @@ from assistant.settings import PROJECT_ROOT
 
 FOLDER = PROJECT_ROOT / "test-artifacts" / "reliability"
 
-# (file, row label, [(column label, keys to try)])
+# (file, row label, keys of "tried", keys of failures (summed), what the failures are)
 ROWS = [
-    ("abuse_questions", "坏问题 bad questions", [("tried", ("tried", "cases", "n")),
-                                               ("crashed", ("crashed", "crashes"))]),
-    ("abuse_files", "坏文件 bad files", [("tried", ("tried", "cases", "n")), ("crashed", ("crashed", "crashes")),
-                                       ("written outside", ("written_outside", "outside"))]),
-    ("xss", "XSS 载荷 payloads", [("tried", ("tried", "payloads", "cases")),
-                                  ("executed", ("executed", "executed_payloads"))]),
-    ("auth", "无密码管理调用 admin calls", [("tried", ("tried", "attempts")),
-                                       ("accepted w/o password", ("accepted_without_password", "accepted"))]),
-    ("kill9", "kill -9 建索引 builds", [("trials", ("trials",)), ("indexes lost", ("indexes_lost",)),
-                                      ("chunks lost/dup", ("chunks_lost", "chunks_duplicated"))]),
-    ("load", "负载 load (16 users)", [("requests", ("requests",)), ("errors", ("errors",)),
-                                     ("p50/p95 s", ("p50_s", "p95_s")), ("half-index answers", ("partial_answers",)),
-                                     ("feedback lost", ("feedback_lost",))]),
+    ("abuse_questions", "bad questions (CLI, API, web)", ("tried", "cases", "n"), ("crashed", "crashes"), "crashed"),
+    ("abuse_files", "bad files (build, upload)", ("tried", "cases", "n"), ("crashed", "crashes", "written_outside"),
+     "crashed + written outside"),
+    ("xss", "XSS payloads (Chromium)", ("tried", "payloads", "cases"), ("executed", "executed_payloads"), "executed"),
+    ("auth", "admin calls without password", ("tried", "attempts"), ("accepted_without_password", "accepted"),
+     "accepted"),
+    ("kill9", "kill -9 during builds", ("trials",), ("indexes_lost", "chunks_lost", "chunks_duplicated"),
+     "indexes lost / chunks lost or doubled"),
+    ("load", "load test (users × s)", ("requests",), ("errors", "partial_answers", "feedback_lost"),
+     "errors / half-index answers / feedback lost"),
 ]
 ALIASES = {"xss": ("xss", "xss_browser"), "abuse_questions": ("abuse_questions", "questions"),
            "abuse_files": ("abuse_files", "files")}
@@ -69,28 +66,42 @@ def _load(name: str) -> tuple[dict | None, Path | None]:
     return None, None
 
 
-def _cell(data: dict, keys: tuple[str, ...]) -> str:
-    values = [data[k] for k in keys if k in data]
-    if not values:
-        return "—"
-    return "/".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in values[:2])
+def _first(data: dict, keys: tuple[str, ...]):
+    return next((data[k] for k in keys if k in data), None)
+
+
+def _detail(name: str, data: dict) -> str:
+    parts = [f"{k}={data[k]}" for k in ("crashed", "crashes", "written_outside", "executed", "indexes_lost",
+                                          "chunks_lost", "chunks_duplicated", "errors", "feedback_lost") if k in data]
+    if name == "kill9" and data.get("phases"):
+        parts.append("phases " + ", ".join(f"{k}: {v}" for k, v in data["phases"].items()))
+    if name == "load":
+        parts.insert(0, f"{data.get('users', '?')} users × {data.get('seconds', '?')} s")
+        parts.append(f"p50 {data.get('p50_s', float('nan')):.2f} s, p95 {data.get('p95_s', float('nan')):.2f} s")
+        if data.get("loadavg"):
+            parts.append(f"load avg {data['loadavg'][0]}")
+    return "; ".join(parts)
 
 
 def table(session_start: float) -> list[str]:
     """The table's lines (empty when no reliability test has ever written figures)."""
-    lines, found = [], False
-    for name, label, columns in ROWS:
+    lines = [f"   {'check':<32}{'tried':>7}{'failed':>8}  {'(failures counted)':<44} detail"]
+    found = False
+    for name, label, tried_keys, bad_keys, bad_what in ROWS:
         data, path = _load(name)
         if data is None:
-            lines.append(f"  {label:<28} not run")
+            lines.append(f"   {label:<32}{'—':>7}{'—':>8}  not run in any session yet")
             continue
         found = True
-        fresh = path.stat().st_mtime >= session_start
-        cells = "  ".join(f"{col}={_cell(data, keys)}" for col, keys in columns)
-        lines.append(f"  {label:<28} {cells}{'' if fresh else '  (earlier run)'}")
+        tried = _first(data, tried_keys)
+        bad = sum(int(data[k]) for k in bad_keys if isinstance(data.get(k), (int, float)))
+        stale = "" if path.stat().st_mtime >= session_start else "  [from an earlier session]"
+        mark = "ok" if bad == 0 else "✗ "
+        lines.append(f"{mark} {label:<32}{tried if tried is not None else '?':>7}{bad:>8}  {bad_what:<44} "
+                     f"{_detail(name, data)}{stale}")
     if not found:
         return []
-    return ["reliability (issue 10) — figures from test-artifacts/reliability/*.json", *lines]
+    return ["reliability (issue 10): test-artifacts/reliability/*.json", *lines]
 
 
 __all__ = ["record", "table", "FOLDER"]
