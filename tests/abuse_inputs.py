@@ -17,7 +17,7 @@ SEED = 20261130
 SCRIPTS = ("江口县委书记是谁", "Who is the party secretary", "Кто секретарь", "يقود الفريق", "पार्टी सचिव कौन",
            "党書記は誰ですか", "당서기는 누구", "ελληνικά", "עברית", "ไทย")
 EMOJI = "😀🎉🔥👍🏽👨‍👩‍👧‍👦🇨🇳❤️‍🔥🧧🐉✨"
-CONTROLS = "".join(chr(c) for c in list(range(0, 32)) + list(range(127, 160)))
+CONTROLS = "".join(chr(c) for c in list(range(32)) + list(range(127, 160)))
 HTML = ('<script>alert(1)</script>', '<img src=x onerror="window.__xss=1">', '<svg/onload=alert(1)>',
         '"><iframe src=javascript:alert(1)>', '<a href="javascript:alert(1)">点我</a>', '</textarea><b>粗体</b>',
         '<style>*{display:none}</style>', '&lt;script&gt;&#x3C;', '<!--', ']]><![CDATA[')
