@@ -1,7 +1,7 @@
-"""No stored XSS (issue 10, item 3), in real headless Chromium: documents whose text, title and
-file name carry ``<img onerror>``, ``<script>``, ``<svg onload>``, ``<iframe srcdoc>``,
+"""No stored XSS (issue 10, item 3), in real headless Chromium: documents whose text, title (a
+sidecar's, a web page's <title>) and file name carry ``<img onerror>``, ``<script>``, ``<svg onload>``, ``<iframe srcdoc>``,
 ``javascript:`` links (Markdown and HTML) are built into the index and uploaded through the
-library tab; then every place that shows them is opened — the answer, its citation card and
+library tab, and a question that carries one too; then every place that shows them is opened — the answer, its citation card and
 查看原文, search results and their document view, the glossary, the lecture outline, the library
 list. Each payload would set its own ``window.__xss_<n>`` or call ``alert(n)``; the test records
 every dialog and checks that none ran, that no payload became an element, and that the text is
@@ -58,6 +58,8 @@ PAYLOADS = {
     12: '<svg onload="window.__xss_12=1">',  # in the name of a file uploaded through the page
     13: "<style>body{display:none}</style>",  # would hide the page
     14: '<img src=x onerror="window.__xss_14=1">',  # in an uploaded file's text
+    15: '<img src=x onerror="window.__xss_15=1">',  # in a web page's <title> (escaped there as &lt;…)
+    16: '<img src=x onerror="window.__xss_16=1">',  # in the question itself
 }
 BUILT_TEXT = (
     f"石桥村推行“五步议事法”，村民都来议事。{PAYLOADS[1]}\n"
@@ -70,6 +72,9 @@ BUILT_NAME = f"{PAYLOADS[10]}石桥村.txt"
 BUILT_TITLE = f"{PAYLOADS[11]}石桥村议事"
 UPLOAD_NAME = f"{PAYLOADS[12]}白马村.txt"
 UPLOAD_TEXT = f"白马村推行“三议两公开”，{PAYLOADS[14]}村里的大事都由村民商量决定。\n" * 3
+PAGE_NAME = "网页.html"
+PAGE_HTML = (f"<html><head><title>{PAYLOADS[15].replace('<', '&lt;')}石桥村网页</title></head><body>"
+             "<script>window.__xss_15=1</script><p>石桥村议事会的记录张贴在村委会门口。</p>" * 3 + "</body></html>")
 RESULT = {"payloads": len(PAYLOADS), "executed": 0}
 
 
@@ -91,6 +96,7 @@ def app(embedder, tmp_path_factory):
     (corpus / BUILT_NAME).write_text(BUILT_TEXT * 2, encoding="utf-8")
     (corpus / (BUILT_NAME + ".meta.json")).write_text(json.dumps({"title": BUILT_TITLE}, ensure_ascii=False),
                                                        encoding="utf-8")
+    (corpus / PAGE_NAME).write_text(PAGE_HTML, encoding="utf-8")
     settings = Settings.from_env(index_dir=root / "index", corpus=(corpus,), host="127.0.0.1", port=_free_port(),
                                  root_path="", admin_password=PASSWORD, feedback_file=root / "feedback.jsonl")
     assistant = Assistant.open(settings, embedder=embedder)
@@ -151,10 +157,10 @@ def _fill(pg: Page, elem_id: str, text: str) -> None:
 
 def test_1_answer_card_and_view_source(page):
     box = page.locator("#chat-question textarea")
-    box.fill("石桥村推行什么议事法？")
+    box.fill(PAYLOADS[16] + "石桥村推行什么议事法？")
     box.press("Enter")
     expect(page.locator("#chat-transcript [data-kind]")).to_have_count(1)
-    _check(page, "answer", "#chat-transcript", ["五步议事法"])
+    _check(page, "answer", "#chat-transcript", ["五步议事法", PAYLOADS[16]])
     page.locator('#chat-transcript [data-testid="bot"] a.cite').first.click()
     card = page.locator("#chat-sources .src-card").first
     expect(card).to_be_visible()
@@ -203,7 +209,8 @@ def test_5_upload_and_library_list(page, tmp_path):
     _check(page, "资料库上传结果", "#library-status", [])
     table = page.locator("#library-table")
     expect(table).to_contain_text("白马村")
-    _check(page, "资料库列表", "#library-table", ["<script>window.__xss_11=1</script>石桥村议事", "<img src=x onerror="])
+    _check(page, "资料库列表", "#library-table", ["<script>window.__xss_11=1</script>石桥村议事", "<img src=x onerror=",
+                                                PAYLOADS[15] + "石桥村网页"])
     # the uploaded text, shown back through search and its document view
     _tab(page, "检索")
     _fill(page, "search-query", "白马村三议两公开")
