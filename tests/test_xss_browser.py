@@ -1,11 +1,13 @@
-"""No stored XSS (issue 10, item 3), in real headless Chromium: documents whose text, title (a
-sidecar's, a web page's <title>) and file name carry ``<img onerror>``, ``<script>``, ``<svg onload>``, ``<iframe srcdoc>``,
-``javascript:`` links (Markdown and HTML) are built into the index and uploaded through the
-library tab, and a question that carries one too; then every place that shows them is opened — the answer, its citation card and
-查看原文, search results and their document view, the glossary, the lecture outline, the library
-list. Each payload would set its own ``window.__xss_<n>`` or call ``alert(n)``; the test records
-every dialog and checks that none ran, that no payload became an element, and that the text is
-shown literally. Figures: test-artifacts/reliability/xss.json (payloads, executed)."""
+"""No stored XSS (issue 10, item 3), in real headless Chromium.
+
+Documents whose text, title (a sidecar's, a web page's <title>) and file name carry
+``<img onerror>``, ``<script>``, ``<svg onload>``, ``<iframe srcdoc>`` and ``javascript:`` links
+(Markdown and HTML) are built into the index and uploaded through the library tab, and a
+question carries one too; then every place that shows them is opened — the answer, its citation
+card and 查看原文, search results and their document view, the glossary, the lecture outline,
+the library list. Each payload would set its own ``window.__xss_<n>`` or call ``alert(n)``; the
+test records every dialog and checks that none ran, that no payload became an element, and that
+the text is shown literally. Figures: test-artifacts/reliability/xss.json (payloads, executed)."""
 
 from __future__ import annotations
 
