@@ -1,5 +1,6 @@
 """Hostile and clumsy input, generated from a fixed seed: the questions of
-tests/test_abuse_questions.py and the files of tests/test_abuse_files.py.
+tests/test_abuse_questions.py and the files of tests/test_abuse_files.py (and :func:`gradio_call`,
+how both send them to the web app as a browser would).
 
 Every case is ``(kind, value)``; the kinds name what a case is made of, so a failure says which
 sort of input broke what. Same seed, same cases: a red run can be repeated exactly."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import zipfile
 
 SEED = 20261130
@@ -219,3 +221,18 @@ def bad_files() -> list[tuple[str, bytes, str]]:
         ("好文件.docx", good_docx, "read:果园的苹果"),
     ]
     return files
+
+
+# ---------------------------------------------------------------------------------------------- web
+def gradio_call(http, api: str, *data) -> list:
+    """One event through Gradio's call API as a browser sends it (JSON with lone surrogates
+    escaped): the outputs of its last ``complete`` event; AssertionError with the error event."""
+    body = json.dumps({"data": list(data)}, ensure_ascii=True)
+    r = http.post(f"gradio_api/call/{api}", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200, f"HTTP {r.status_code}: {r.text[:300]}"
+    stream = http.get(f"gradio_api/call/{api}/{r.json()['event_id']}").text
+    events = re.findall(r"^event: (\w+)\ndata: (.*)$", stream, flags=re.MULTILINE)
+    assert events, f"no events: {stream[:300]!r}"
+    kind, payload = events[-1]
+    assert kind == "complete", f"{kind}: {payload[:300]}"
+    return json.loads(payload)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
-from tests.abuse_inputs import bad_files, docx_bomb
+from tests.abuse_inputs import bad_files, docx_bomb, gradio_call
 from tests.reliability import record
 
 pytestmark = pytest.mark.slow  # the real embedding model indexes the good files
@@ -265,9 +265,7 @@ def test_hostile_file_names_through_gradio_upload(library, tmp_path):
                     continue
                 path = r.json()[0]
                 data = {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
-                from tests.test_abuse_questions import _call
-
-                status = _call(http, "library_upload", [data], PASSWORD, "", "")[0]
+                status = gradio_call(http, "library_upload", [data], PASSWORD, "", "")[0]
             except Exception as exc:  # noqa: BLE001
                 failures.append(f"{name!r}: {type(exc).__name__}: {str(exc)[:200]}")
                 continue

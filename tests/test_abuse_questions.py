@@ -25,7 +25,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from assistant.settings import PROJECT_ROOT
-from tests.abuse_inputs import bad_questions, broken_jsonl_lines, not_text_questions
+from tests.abuse_inputs import bad_questions, broken_jsonl_lines, gradio_call, not_text_questions
 from tests.reliability import record
 
 pytestmark = pytest.mark.slow  # the real embedding model answers every case
@@ -300,20 +300,6 @@ def _web_sample() -> list[tuple[str, str]]:
     return bad_questions()[::2]
 
 
-def _call(http, api: str, *data) -> list:
-    """One event through Gradio's call API as a browser sends it (JSON with lone surrogates
-    escaped): the outputs of its last ``complete`` event; AssertionError with the error event."""
-    body = json.dumps({"data": list(data)}, ensure_ascii=True)
-    r = http.post(f"gradio_api/call/{api}", content=body, headers={"content-type": "application/json"})
-    assert r.status_code == 200, f"HTTP {r.status_code}: {r.text[:300]}"
-    stream = http.get(f"gradio_api/call/{api}/{r.json()['event_id']}").text
-    events = re.findall(r"^event: (\w+)\ndata: (.*)$", stream, flags=re.MULTILINE)
-    assert events, f"no events: {stream[:300]!r}"
-    kind, payload = events[-1]
-    assert kind == "complete", f"{kind}: {payload[:300]}"
-    return json.loads(payload)
-
-
 def _chat_failure(outputs: list) -> str | None:
     history, status = outputs[0], outputs[4]
     if isinstance(status, str) and "notice" in status:
@@ -341,12 +327,12 @@ def test_web_api_chat_search_outline_and_glossary(web):
     with httpx.Client(base_url=web["url"], timeout=120) as http:
         for i, (kind, q) in enumerate(_web_sample()):
             try:
-                why = _chat_failure(_call(http, "respond", q, None))
+                why = _chat_failure(gradio_call(http, "respond", q, None))
                 calls += 1
                 if why is None and i % 3 == 0:
-                    why = _html_failure(*_call(http, "search", q, 20, [], "", "", True)[:2])
-                    why = why or _html_failure(*_call(http, "generate", q)[:2])
-                    why = why or _html_failure(*_call(http, "render", q))
+                    why = _html_failure(*gradio_call(http, "search", q, 20, [], "", "", True)[:2])
+                    why = why or _html_failure(*gradio_call(http, "generate", q)[:2])
+                    why = why or _html_failure(*gradio_call(http, "render", q))
                     calls += 3
             except Exception as exc:  # noqa: BLE001 - an error event or a broken connection is a crash here
                 why = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -370,7 +356,7 @@ def test_web_api_values_that_are_no_text_then_gradio_client(web):
     with httpx.Client(base_url=web["url"], timeout=120) as http:
         for value in payloads:
             try:
-                why = _chat_failure(_call(http, "respond", value, None))
+                why = _chat_failure(gradio_call(http, "respond", value, None))
             except Exception as exc:  # noqa: BLE001
                 why = f"{type(exc).__name__}: {str(exc)[:200]}"
             if why:
