@@ -35,6 +35,7 @@ def docx_bytes(paragraphs: int, text: str = PARAGRAPH, padding_mb: int = 0) -> b
     return out.getvalue()
 
 
+@pytest.mark.slow  # builds and parses a 40,000-paragraph .docx: ~12 s
 def test_the_issues_docx_bomb_is_refused_while_it_is_parsed(tmp_path):
     bomb = tmp_path / "bomb.docx"
     bomb.write_bytes(docx_bytes(40_000))  # ~60 KB on disk, 1.8 M characters inside

@@ -20,6 +20,8 @@ from .conftest import CORPUS, PUBLIC_QUESTIONS
 from .fakes import FakeEmbedder
 from .test_indexer import _corpus
 
+pytestmark = pytest.mark.slow  # Milvus Lite starts a server per test: ~10 s in all
+
 pytest.importorskip("milvus_lite")
 
 

@@ -100,6 +100,7 @@ def _refused(app, call) -> str:
     return str(status)
 
 
+@pytest.mark.slow  # 37 calls through a real Gradio server: ~12 s
 def test_every_admin_action_is_refused_without_the_password(app, client, tmp_path):
     doc = tmp_path / "新文档.txt"
     doc.write_text("新上传的文档：四拼四争。", encoding="utf-8")
@@ -164,6 +165,7 @@ def test_a_wrong_password_is_delayed_and_logged_without_blocking_the_admin(app, 
     assert admin_s < 8 * delay, f"the admin waited {admin_s:.1f} s behind the guesses"
 
 
+@pytest.mark.slow  # waits out the wrong-password delays: ~4 s
 def test_guessing_locks_the_client_out(tmp_path):
     demo, settings, url = _start(tmp_path, admin_password=PASSWORD, admin_failure_delay_s=0.05,
                                  admin_max_failures=3, admin_lockout_s=2.0)
