@@ -37,7 +37,7 @@ from .integrity import IndexDamaged, IndexUnavailable, pointer_problem, seal_sto
 from .normalize import NORMALIZER_VERSION, mask_config
 from .schema import Chunk, Document
 from .settings import defaults, section
-from .staging import fsync_dir
+from .storage import fsync_dir
 from .terms import Term
 from .tokens import add_terms
 from .vector_store import DenseSearch, EngineConfig, SparseSearch, drop_engine, open_engine

@@ -16,16 +16,9 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
+from .storage import fsync_dir
+
 CHECKPOINT_FILE = "checkpoint.json"
-
-
-def fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class Staging:
