@@ -52,7 +52,7 @@ def _best_rate(n: int, runs: list[float]) -> float:
     return n / min(runs) if runs and min(runs) > 0 else 0.0
 
 
-def _pct(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] if ordered else 0.0
 
@@ -162,6 +162,22 @@ def cold_probe(question: str = COLD_QUESTION) -> None:
     print(json.dumps({"imports": t1 - t0, "model": t2 - t1, "index": t3 - t2, "answer": t4 - t3}))
 
 
+def time_asks(assistant, questions: list[str], rounds: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of each warm ``ask`` and ``search`` of ``questions``, ``rounds`` times over
+    (after one ask to warm up)."""
+    assistant.ask(questions[0])
+    ask_ms, search_ms = [], []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            assistant.ask(q)
+            ask_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            assistant.search(q)
+            search_ms.append((time.perf_counter() - t) * 1000)
+    return ask_ms, search_ms
+
+
 def warm_probe(rounds: int = 2) -> None:
     """Run in a fresh process on ASSISTANT_INDEX_DIR: warm ask/search latency and peak RSS."""
     from .evaluation import load_questions
@@ -172,20 +188,11 @@ def warm_probe(rounds: int = 2) -> None:
     assistant = Assistant.open(settings, build_if_missing=False)
     questions = [q.get("question") or q["turns"][-1] for name in WARM_QUESTIONS
                  for q in load_questions(settings.questions_dir / name)]
-    assistant.ask(questions[0])  # warm
-    ask_ms, search_ms = [], []
-    for _ in range(rounds):
-        for q in questions:
-            t = time.perf_counter()
-            assistant.ask(q)
-            ask_ms.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            assistant.search(q)
-            search_ms.append((time.perf_counter() - t) * 1000)
+    ask_ms, search_ms = time_asks(assistant, questions, rounds)
     print(json.dumps({
         "n": len(ask_ms), "chunks": len(assistant.store.chunks),
-        "warm_ask_p50_ms": _pct(ask_ms, 0.5), "warm_ask_p95_ms": _pct(ask_ms, 0.95),
-        "warm_search_p50_ms": _pct(search_ms, 0.5), "warm_search_p95_ms": _pct(search_ms, 0.95),
+        "warm_ask_p50_ms": percentile(ask_ms, 0.5), "warm_ask_p95_ms": percentile(ask_ms, 0.95),
+        "warm_search_p50_ms": percentile(search_ms, 0.5), "warm_search_p95_ms": percentile(search_ms, 0.95),
         "peak_rss_mb": _peak_rss_mb(),
     }))
 

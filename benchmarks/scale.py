@@ -26,17 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.batch import answer_record
+from assistant.bench import percentile, time_asks
 from assistant.evaluation import evaluate, load_questions
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
 DEFAULT_QUESTIONS = (ROOT / "data" / "questions" / "seed-public.jsonl",
                      ROOT.parent / "shared" / "eval" / "news-questions.jsonl")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
 def rss_mb() -> tuple[float, float]:
@@ -89,16 +85,7 @@ def main() -> int:
     texts = [text_of(q) for qs in sets.values() for q in qs]
     out["recall@10"] = round(recall_at(assistant, texts, 10), 4)
     out["recall@50"] = round(recall_at(assistant, texts, 50), 4)
-    assistant.ask(texts[0])  # warm
-    ask_ms, search_ms = [], []
-    for _ in range(args.rounds):
-        for t in texts:
-            start = time.perf_counter()
-            assistant.ask(t)
-            ask_ms.append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            assistant.search(t)
-            search_ms.append((time.perf_counter() - start) * 1000)
+    ask_ms, search_ms = time_asks(assistant, texts, args.rounds)
     for name, values in (("ask", ask_ms), ("search", search_ms)):
         out[f"{name}_ms"] = {"n": len(values), "p50": round(percentile(values, 0.5)), "p95": round(percentile(values, 0.95)),
                              "mean": round(statistics.fmean(values))}

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from assistant.bench import _pct, format_table
+from assistant.bench import format_table, percentile
 from assistant.settings import PROJECT_ROOT
 
 SAMPLE = {
@@ -36,7 +36,7 @@ def test_table_shows_every_figure_beside_its_target():
 
 def test_percentiles_pick_observed_values():
     values = [float(v) for v in range(1, 101)]
-    assert _pct(values, 0.5) == 51.0 and _pct(values, 0.95) == 95.0 and _pct([], 0.5) == 0.0
+    assert percentile(values, 0.5) == 51.0 and percentile(values, 0.95) == 95.0 and percentile([], 0.5) == 0.0
 
 
 @pytest.mark.slow
