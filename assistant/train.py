@@ -55,15 +55,22 @@ def fingerprint(settings: Settings, assistant) -> dict:
 
 
 def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
-    inputs = {k: v for k, v in fingerprint(settings, assistant).items() if k != "training_code"}
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-    path = ROWS_CACHE / f"{key}.jsonl"
-    if path.exists():
-        say(f"候选句缓存 / cached candidates: {path}")
-        return tr.load_rows(path)
-    say("为每个训练问题收集候选句（约每题 0.1–1 秒）/ collecting candidates …")
-    rows = tr.collect(assistant, list(settings.train_questions), progress=say)
-    tr.save_rows(rows, path)
+    """Every training question's candidates, cached per question file under a fingerprint of that
+    file, the feature code and the index: adding a file collects only its questions."""
+    inputs = {k: v for k, v in fingerprint(settings, assistant).items() if k not in ("training_code", "questions")}
+    rows: list[tr.QuestionRows] = []
+    for question_file in settings.train_questions:
+        keyed = {**inputs, "questions": tr.file_fingerprint([question_file])}
+        key = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
+        path = ROWS_CACHE / f"{Path(question_file).stem}-{key}.jsonl"
+        if path.exists():
+            say(f"候选句缓存 / cached candidates: {path}")
+            rows += tr.load_rows(path)
+            continue
+        say(f"为 {Path(question_file).name} 的每个问题收集候选句（约每题 0.1–1 秒）/ collecting candidates …")
+        collected = tr.collect(assistant, [Path(question_file)], progress=say)
+        tr.save_rows(collected, path)
+        rows += collected
     return rows
 
 
