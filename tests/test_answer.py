@@ -143,3 +143,30 @@ def test_a_refused_question_in_another_language_says_to_ask_in_chinese(corpus_as
     assert english.refused and english.notes == (OTHER_LANGUAGE_NOTE,)
     chinese = strict.ask("江口县县长是谁？")
     assert chinese.refused and OTHER_LANGUAGE_NOTE not in chinese.notes
+
+
+def _hit(chunk_id: str, score: float):
+    from assistant.schema import Chunk, Hit
+
+    return Hit(Chunk(chunk_id, "d", 0, 1, "x", "x"), score)
+
+
+def test_passages_are_reordered_by_their_best_answer_sentence():
+    from assistant.answer import rerank
+    from assistant.candidates import Candidate
+
+    hits = [_hit("a", 0.9), _hit("b", 0.8), _hit("c", 0.7), _hit("unread", 0.6)]
+
+    def cand(hit, p):
+        return Candidate("d", 0, 1, "x", "x", "x", 1, hit, probability=p)
+
+    cands = [cand(hits[0], 0.2), cand(hits[1], 0.1), cand(hits[1], 0.9), cand(hits[2], 0.2)]
+    order = [h.chunk.chunk_id for h in rerank(hits, cands)]
+    # b holds the likeliest answer; a and c tie and keep retrieval order; a passage no sentence was read from stays last
+    assert order == ["b", "a", "c", "unread"]
+
+
+def test_the_passage_quoted_comes_first_among_those_retrieved(news_assistant):
+    answer = news_assistant.ask("2023年上半年全国农村居民人均可支配收入是多少？")
+    assert not answer.refused
+    assert answer.retrieved[0].chunk.chunk_id == answer.citations[0].chunk_id
