@@ -135,8 +135,8 @@ class Settings(BaseSettings):
     train_corpus: PathList = (PROJECT_ROOT / "corpus", SHARED_DIR / "corpus-news" / "news-qa-corpus.jsonl")
     train_index_dir: Path = PROJECT_ROOT / ".cache" / "index-train"
     train_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in (
-        "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "seed-c.jsonl", "news-a.jsonl",
-        "news-c.jsonl", "english-a.jsonl")) + (
+        "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "seed-c.jsonl", "seed-d.jsonl",
+        "seed-e.jsonl", "news-a.jsonl", "news-c.jsonl", "news-d.jsonl", "news-e.jsonl", "english-a.jsonl")) + (
         SHARED_DIR / "eval" / "news-questions.jsonl",)
     heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl"))
