@@ -295,7 +295,7 @@ def question_features(all_features: list[dict[str, float]], probs: list[float], 
     second = probs[order[1]] if len(order) > 1 else 0.0
     top = all_features[order[0]]
     best_doc = docs[order[0]]
-    passages = {round(1.0 / f["hit_recip_rank"]): d for f, d in zip(all_features, docs)}  # passage rank → document
+    passages = {f.get("hit_recip_rank", 0.0): d for f, d in zip(all_features, docs)}  # passage (by its rank) → document
     out = {"top_logit": _logit(best), "second_logit": _logit(second), "top_gap": best - second,
            "n_close": float(sum(1 for p in probs if p >= 0.5 * best)),
            "same_doc_share": sum(1 for d in passages.values() if d == best_doc) / len(passages),
