@@ -137,7 +137,7 @@ class Composer:
             raise RuntimeError("答案模型未加载。请运行 `python -m assistant train` 生成 assistant/answer_model.json。")
         probs = [c.probability for c in cands]
         hits = rerank(hits, cands)
-        answered = self.model.answered(question_features([c.features for c in cands], probs, [c.doc_id for c in cands]))
+        answered = self.model.answered(question_features([c.features for c in cands], probs))
         chosen = () if answered < self.threshold(query) else select(
             [(c.doc_id, c.start, c.end) for c in cands], probs, 0.0, self.model.extra_ratio,
             self.config.max_answer_sentences)
@@ -183,7 +183,7 @@ class Composer:
         best = max(range(len(cands)), key=lambda i: probs[i], default=None)
         if best is None or restored[best] is cands[best].features:
             return None  # the best reading is not a sentence that lost its number
-        return cands[best] if self.model.answered(question_features(restored, probs, [c.doc_id for c in cands])) >= self.threshold(query) else None
+        return cands[best] if self.model.answered(question_features(restored, probs)) >= self.threshold(query) else None
 
     # ------------------------------------------------------------------ questions about the document
     def _document_fact(self, question: str, query: Query, hits: list[Hit]) -> Answer:

@@ -270,13 +270,7 @@ TOP_EVIDENCE = ("type_ok", "focus_near_answer", "type_checkable", "unit_asked", 
                 "place_missing_doc", "person_missing_doc", "org_missing_doc", "year_conflict", "year_absent_doc",
                 "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense", "dense_gap", "q_words_log", "q_english",
                 "sent_dense")
-# where the evidence lies: how much of what was read comes from the best sentence's document, how
-# much was read, from how many documents, and how good the best sentence of any other document is
-# (one long document read through: a modest best score can still be right; many documents with
-# look-alike sentences: a good one elsewhere casts doubt)
-SPREAD = ("same_doc_share", "n_cands_log", "n_docs", "other_doc_logit")
-QUESTION_FEATURES = ("top_logit", "second_logit", "top_gap", "n_close") + SPREAD + TOP_EVIDENCE + tuple(
-    f"kind_{k}" for k in KINDS)
+QUESTION_FEATURES = ("top_logit", "second_logit", "top_gap", "n_close") + TOP_EVIDENCE + tuple(f"kind_{k}" for k in KINDS)
 
 
 def _logit(p: float) -> float:
@@ -284,23 +278,17 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def question_features(all_features: list[dict[str, float]], probs: list[float], docs: list[str]) -> dict[str, float]:
+def question_features(all_features: list[dict[str, float]], probs: list[float]) -> dict[str, float]:
     """The best candidate's probability, how far ahead of the runner-up it is, how many come close,
-    where the evidence lies (``docs``: each candidate's document), and the best candidate's own
-    evidence."""
+    and the best candidate's own evidence."""
     if not probs:
         return {name: 0.0 for name in QUESTION_FEATURES}
     order = sorted(range(len(probs)), key=lambda i: -probs[i])
     best = probs[order[0]]
     second = probs[order[1]] if len(order) > 1 else 0.0
     top = all_features[order[0]]
-    best_doc = docs[order[0]]
-    passages = {f.get("hit_recip_rank", 0.0): d for f, d in zip(all_features, docs)}  # passage (by its rank) → document
     out = {"top_logit": _logit(best), "second_logit": _logit(second), "top_gap": best - second,
-           "n_close": float(sum(1 for p in probs if p >= 0.5 * best)),
-           "same_doc_share": sum(1 for d in passages.values() if d == best_doc) / len(passages),
-           "n_cands_log": math.log1p(len(probs)), "n_docs": float(len(set(passages.values()))),
-           "other_doc_logit": _logit(max((p for p, d in zip(probs, docs) if d != best_doc), default=0.0))}
+           "n_close": float(sum(1 for p in probs if p >= 0.5 * best))}
     out.update({name: top.get(name, 0.0) for name in TOP_EVIDENCE})
     out.update({f"kind_{k}": top.get(f"kind_{k}", 0.0) for k in KINDS})
     return out

@@ -59,10 +59,6 @@ class QuestionRows:
     labels: list[int] = field(default_factory=list)
     counterfactual: list[dict[str, float]] = field(default_factory=list)  # lost-number reading, if any
 
-    def documents(self) -> list[str]:
-        """Each candidate's document."""
-        return [doc_id for doc_id, _, _ in self.positions]
-
 
 def key_share(text: str, keys: list[list[str]]) -> float:
     if not keys:
@@ -166,7 +162,7 @@ def question_label(q: QuestionRows, probs: list[float], extra_ratio: float = 1.0
 
 def fit_questions(questions: list[QuestionRows], probs: list[list[float]], extra_ratio: float = 1.01,
                   follow_kinds: tuple[str, ...] = (), c: float = 0.3) -> Linear:
-    pairs = [(question_features(q.features, p, q.documents()), question_label(q, p, extra_ratio, follow_kinds))
+    pairs = [(question_features(q.features, p), question_label(q, p, extra_ratio, follow_kinds))
              for q, p in zip(questions, probs) if _labelled(q)]
     x = np.asarray([[f[name] for name in QUESTION_FEATURES] for f, _ in pairs], dtype=float)
     return _linear(x, np.asarray([y for _, y in pairs]), QUESTION_FEATURES, c)
@@ -203,7 +199,7 @@ def questions_out_of_fold(questions: list[QuestionRows], probs: list[list[float]
         train = [i for i in range(len(questions)) if i not in held_set]
         model = fit_questions([questions[i] for i in train], [probs[i] for i in train], extra_ratio, follow_kinds)
         for i in held:
-            answered[i] = model.probability(question_features(questions[i].features, probs[i], questions[i].documents()))
+            answered[i] = model.probability(question_features(questions[i].features, probs[i]))
     return answered
 
 

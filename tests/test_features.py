@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from assistant.candidates import Candidate
-from assistant.features import (FEATURES, QUESTION_FEATURES, QuestionContext, add_relative, candidate_features,
-                                question_features, vector, year_conflict)
+from assistant.features import FEATURES, QuestionContext, add_relative, candidate_features, vector, year_conflict
 from assistant.normalize import normalize
 from assistant.question import Vocabulary, analyze
 from assistant.schema import Chunk, Hit
@@ -73,15 +70,3 @@ def test_an_answer_next_to_the_words_it_is_asked_about():
     far = _features("志愿服务队的队长是谁？", "志愿服务队走进社区，张明和李华在现场讲解，队长一职暂缺。")
     assert near["focus_near_answer"] > far["focus_near_answer"] > 0
     assert _features("志愿服务队的队长是谁？", "志愿服务队走进社区开展活动。")["focus_near_answer"] == 0.0
-
-
-def test_where_the_evidence_lies():
-    # four candidates from three passages: passages 1 and 2 of document a, passage 3 of document b
-    feats = [{"hit_recip_rank": 1.0}, {"hit_recip_rank": 1.0}, {"hit_recip_rank": 0.5}, {"hit_recip_rank": 1 / 3}]
-    probs = [0.2, 0.9, 0.1, 0.6]
-    out = question_features(feats, probs, ["a", "a", "a", "b"])
-    assert set(out) == set(QUESTION_FEATURES)
-    assert out["same_doc_share"] == 2 / 3 and out["n_docs"] == 2.0
-    assert abs(out["other_doc_logit"] - math.log(0.6 / 0.4)) < 1e-9  # the best sentence of another document
-    alone = question_features(feats, probs, ["a"] * 4)
-    assert alone["same_doc_share"] == 1.0 and alone["n_docs"] == 1.0 and alone["other_doc_logit"] < -9
