@@ -70,7 +70,10 @@ class QuestionContext:
         topic = query.topic
 
         def named(spans: list[types.Span]) -> tuple[str, ...]:
-            return tuple(dict.fromkeys(s.text for s in spans if len(s.text) >= 2 and s.text != query.slot))
+            texts = [s.text for s in spans if len(s.text) >= 2 and s.text != query.slot]
+            # 青山 inside 青山村 is the same name, not a second one the document might hold
+            return tuple(dict.fromkeys(t for t in texts if not any(
+                o.startswith(t) and o[len(t):] in types.PLACE_SUFFIXES for o in texts)))
 
         return cls(top_score=hits[0].score if hits else 0.0, top_dense=max(dense, default=0.0),
                    top_bm25=max(bm25, default=0.0), bigrams=frozenset(topic_bigrams(query)),
