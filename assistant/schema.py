@@ -133,7 +133,7 @@ class Answer:
     mode: str = "extractive"  # extractive | llm
     notes: tuple[str, ...] = ()
     related: tuple[Hit, ...] = ()  # nearest passages, shown as “相关内容” on a refusal
-    retrieved: tuple[Hit, ...] = ()  # what retrieval returned, in rank order
+    retrieved: tuple[Hit, ...] = ()  # what retrieval returned, the passages of the best answer sentences first
     resolved_question: str = ""  # the question after follow-up resolution
 
     def with_pages(self, documents: Mapping[str, Document]) -> "Answer":
