@@ -220,6 +220,7 @@ def test_5_upload_and_library_list(page, tmp_path):
     expect(page.locator("#search-results")).to_contain_text("白马村")
     _check(page, "上传文档的检索结果", "#search-results", [PAYLOADS[14]])
     page.locator("#search-results .result").first.locator(".view-doc").click()
+    expect(page.locator("#search-doc")).to_contain_text("白马村")  # the view has loaded (under load it lags the click)
     _check(page, "上传文档 查看原文", "#search-doc", [PAYLOADS[14]])
 
 
