@@ -72,6 +72,9 @@ eval: model
 	# held-out sets: never trained or tuned on
 	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-b.jsonl
 	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/news-b.jsonl
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/news-f.jsonl
+	# paraphrase stress: questions sharing few words with their answer (about 12% of character pairs)
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-f.jsonl
 
 # re-train the answer model (assistant/answer_model.json) and regenerate docs/quality.md
 train: model
