@@ -34,9 +34,10 @@ from .ranker import Linear
 
 log = logging.getLogger(__name__)
 
-# the code whose change makes a trained model stale (features, their inputs, candidates)
+# the code whose change makes a trained model stale (features, their inputs, candidates, and how a
+# follow-up is rewritten before its candidates are collected)
 FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py", "chunking.py", "normalize.py",
-                "tokens.py")
+                "tokens.py", "conversation.py")
 # the code that turns collected candidates into the model (a change re-fits, without re-collecting)
 TRAINING_CODE = ("training.py", "train.py", "ranker.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))
