@@ -70,3 +70,9 @@ def test_an_answer_next_to_the_words_it_is_asked_about():
     far = _features("志愿服务队的队长是谁？", "志愿服务队走进社区，张明和李华在现场讲解，队长一职暂缺。")
     assert near["focus_near_answer"] > far["focus_near_answer"] > 0
     assert _features("志愿服务队的队长是谁？", "志愿服务队走进社区开展活动。")["focus_near_answer"] == 0.0
+
+
+def test_a_place_with_its_suffix_is_one_name():
+    # 青山村 is one place: the document's 青山绿水 does not hold half of it
+    f = _features("青山村推行什么工作法？", "为解决村子的“怪事”，该村推行了群众工作法，村里青山绿水。")
+    assert f["place_missing_doc"] == 1.0
