@@ -69,12 +69,8 @@ eval: model
 	# training sets: each question answered by a model that never saw its fold (--cv)
 	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-public.jsonl --cv
 	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval ../shared/eval/news-questions.jsonl --cv
-	# held-out sets: never trained or tuned on
-	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-b.jsonl
-	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/news-b.jsonl
-	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/news-f.jsonl
-	# paraphrase stress: questions sharing few words with their answer (about 12% of character pairs)
-	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-f.jsonl
+	# held-out sets (Settings.heldout_questions): never trained or tuned on
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval --heldout
 
 # re-train the answer model (assistant/answer_model.json) and regenerate docs/quality.md
 train: model

@@ -169,14 +169,23 @@ def _ask_jsonl(assistant, path: str) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    base = _open(args)
+    if args.heldout:
+        paths = [p for p in base.settings.heldout_questions if p.exists()]
+    else:
+        paths = [Path(f) for f in args.files] or [base.settings.questions_dir / "seed-public.jsonl"]
+    for path in paths:
+        _eval_file(args, base, path)
+    return 0
+
+
+def _eval_file(args: argparse.Namespace, base, path: Path) -> None:
+    from .batch import answer_record
     from .evaluation import evaluate, failures, format_comparison, format_table, load_questions
     from .settings import parse_assignments
 
-    base = _open(args)
-    path = Path(args.file) if args.file else base.settings.questions_dir / "seed-public.jsonl"
     questions = load_questions(path)
     per_question = _fold_assistants(base, path, questions) if args.cv else {}
-    from .batch import answer_record
 
     def run(assistant):
         def ask(q: dict) -> dict:
@@ -188,7 +197,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     a = variant(args.set) if args.set else base
     report = run(a)
-    title = f"{args.file}  (k={args.k}, {len(base.store.documents)} 篇文档{', ' + ' '.join(args.set) if args.set else ''})"
+    title = f"{path}  (k={args.k}, {len(base.store.documents)} 篇文档{', ' + ' '.join(args.set) if args.set else ''})"
     if args.against is not None:
         other = run(variant(args.against))
         print(format_comparison(report, other, " ".join(args.set) or "当前设置", " ".join(args.against) or "默认"))
@@ -198,8 +207,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for g in failures(report):
             print(f"\n✗ {g.id} [{g.kind}] rank={g.evidence_rank} correct={g.correct} refused={g.refused}\n  {g.answer}")
     if args.json:
-        _print_json({"all": report.figures(), "by_kind": report.by_kind()})
-    return 0
+        _print_json({"file": str(path), "all": report.figures(), "by_kind": report.by_kind()})
+    sys.stdout.flush()
 
 
 def _fold_assistants(base, path: Path, questions: list[dict]) -> dict:
@@ -313,8 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ask)
 
     s = command("eval", "评测问题文件 evaluate a question file")
-    s.add_argument("file", nargs="?", default=None,
-                   help="问题文件（默认 data/questions/seed-public.jsonl）")
+    s.add_argument("files", nargs="*", metavar="FILE",
+                   help="问题文件，可多个（默认 data/questions/seed-public.jsonl）")
+    s.add_argument("--heldout", action="store_true",
+                   help="评测设置中列出的全部留出问题集（从未用于训练）evaluate every held-out set in the settings")
     s.add_argument("--k", type=int, default=3)
     s.add_argument("--json", action="store_true")
     s.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
                                       validate_default=False)
 
     # ---------------------------------------------------------------- where things live
-    corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env
+    corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env (every PathList)
     index_dir: Path = PROJECT_ROOT / "index"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # a damaged index is set aside in <index>/damaged/ (never deleted) and rebuilt from every source
@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     exports_max_mb: int = 200
     exports_max_per_minute: int = 10  # downloads one client may make a minute
 
-    @field_validator("corpus", mode="before")
+    @field_validator("corpus", "train_corpus", "train_questions", "heldout_questions", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:
         if isinstance(value, str):

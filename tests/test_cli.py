@@ -18,8 +18,10 @@ from .conftest import CORPUS
 pytestmark = pytest.mark.slow
 
 
-def _run(args: list[str], index_dir, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_CORPUS=str(CORPUS), HF_HUB_OFFLINE="1")
+def _run(args: list[str], index_dir, stdin: str | None = None,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_CORPUS=str(CORPUS), HF_HUB_OFFLINE="1",
+               **(env or {}))
     return subprocess.run([sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True,
                           env=env, cwd=PROJECT_ROOT, timeout=600)
 
@@ -78,6 +80,20 @@ def test_cli_end_to_end(tmp_path):
 
     empty = _run(["ask", ""], index_dir)
     assert empty.returncode == 2 and "问题为空" in empty.stderr
+
+    # eval: several files in one run, or every held-out set the settings list
+    sets = []
+    for name, q, key in (("one", "江口县县长是谁？", "杨云"), ("two", "江口县的贫困发生率曾经是多少？", "19.85%")):
+        sets.append(tmp_path / f"{name}.jsonl")
+        sets[-1].write_text(json.dumps({"id": name, "question": q, "answer_keys": [[key]], "evidence": [],
+                                        "source_doc": "seed"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    for args, env in ((["eval", *map(str, sets), "--json"], {}),
+                      (["eval", "--heldout", "--json"], {"ASSISTANT_HELDOUT_QUESTIONS": ":".join(map(str, sets))})):
+        evaluated = _run(args, index_dir, env=env)
+        assert evaluated.returncode == 0, evaluated.stderr
+        reports = [json.loads(line) for line in evaluated.stdout.splitlines() if line.startswith("{")]
+        assert [r["file"] for r in reports] == list(map(str, sets))
+        assert all(r["all"]["correct"] == 1.0 for r in reports)
 
 
 def test_damaged_index_gives_a_clear_cli_error(tmp_path):

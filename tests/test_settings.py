@@ -32,6 +32,12 @@ def test_environment_values_are_typed():
                                                                                "INFO")
 
 
+@pytest.mark.parametrize("field", ["corpus", "train_corpus", "train_questions", "heldout_questions"])
+def test_every_path_list_reads_paths_joined_by_the_path_separator(field):
+    s = Settings.from_env({f"ASSISTANT_{field.upper()}": "x.jsonl:y/z.jsonl"})
+    assert getattr(s, field) == (Path("x.jsonl"), Path("y/z.jsonl"))
+
+
 @pytest.mark.parametrize("name,raw", [("TOP_K", "abc"), ("USE_TERMS", "ture"), ("DENSE_WEIGHT", "heavy"),
                                       ("LOG_LEVEL", "loud")])
 def test_a_bad_value_is_an_error_naming_the_variable(name, raw):
