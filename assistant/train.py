@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,8 +71,20 @@ def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> li
         say(f"为 {Path(question_file).name} 的每个问题收集候选句（约每题 0.1–1 秒）/ collecting candidates …")
         collected = tr.collect(assistant, [Path(question_file)], progress=say)
         tr.save_rows(collected, path)
+        drop_superseded(path)
         rows += collected
     return rows
+
+
+def drop_superseded(path: Path) -> list[Path]:
+    """Delete the cached rows of the same question file under other keys (older feature code or
+    file versions): only the current key is ever read again."""
+    stem, _, _ = path.stem.rpartition("-")
+    stale = [p for p in path.parent.glob(f"{stem}-*.jsonl")
+             if p != path and re.fullmatch(re.escape(stem) + r"-[0-9a-f]{16}", p.stem)]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def fit_intents(settings: Settings, assistant) -> tuple[tuple[float, ...], float, float, dict]:

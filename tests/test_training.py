@@ -94,3 +94,15 @@ def test_the_committed_answer_model_is_not_stale():
     assert 0.0 < model.threshold < 1.0 and model.figures["cross_validated"]["chinese"]["refused_in_corpus"] <= 0.05
     assert model.intent(384) is not None
     json.dumps(model.figures)  # the figures stay plain JSON for docs/quality.md
+
+
+def test_cached_rows_of_an_older_key_are_dropped_once_the_new_key_is_written(tmp_path):
+    from assistant.train import drop_superseded
+
+    current = tmp_path / "seed-a-0123456789abcdef.jsonl"
+    older = tmp_path / "seed-a-fedcba9876543210.jsonl"
+    other_file = tmp_path / "seed-a-extra-fedcba9876543210.jsonl"  # another question file, not a version
+    for p in (current, older, other_file):
+        p.write_text("", encoding="utf-8")
+    assert drop_superseded(current) == [older]
+    assert current.exists() and other_file.exists() and not older.exists()
