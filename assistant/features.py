@@ -26,7 +26,7 @@ FEATURES = (
     # retrieval
     "rrf_rel", "hit_recip_rank", "dense_sim", "dense_gap", "bm25_rel", "top_dense",
     # position
-    "sent_first", "sent_pos", "sent_len_log",
+    "sent_first", "sent_pos", "sent_len_log", "doc_len_log",
     # coverage of the question
     "cov_sent", "cov_ctx", "cov_doc", "bigram_sent", "bigram_ctx", "words_sent",
     "entity_missing_ctx", "entity_missing_doc", "year_missing_ctx", "number_missing_ctx", "term_defined",
@@ -161,6 +161,7 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "sent_first": 1.0 if cand.index == 0 else 0.0,
         "sent_pos": cand.start / max(1, len(doc_norm)),
         "sent_len_log": math.log1p(len(text)),
+        "doc_len_log": math.log1p(len(doc_norm)),
         "cov_sent": coverage(query, norm),
         "cov_ctx": coverage(query, cand.context),
         "cov_doc": coverage(query, doc_norm),
@@ -272,7 +273,7 @@ def vector(features: dict[str, float]) -> list[float]:
 TOP_EVIDENCE = ("type_ok", "focus_near_answer", "type_checkable", "unit_asked", "unit_missing", "slot_match", "entity_missing_doc",
                 "place_missing_doc", "person_missing_doc", "org_missing_doc", "year_conflict", "year_absent_doc",
                 "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense", "dense_gap", "q_words_log", "q_english",
-                "sent_dense")
+                "sent_dense", "doc_len_log")
 QUESTION_FEATURES = ("top_logit", "second_logit", "top_gap", "n_close") + TOP_EVIDENCE + tuple(f"kind_{k}" for k in KINDS)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import jieba
 import jieba.posseg as pseg
 
+from .answer_types import PLACE_SUFFIXES
 from .normalize import normalize
 from .terms import terms_in
 from .tokens import STOPWORDS, content_words
@@ -31,7 +32,6 @@ POS_WEIGHT = {"n": 1.0, "nr": 1.2, "ns": 1.0, "nt": 1.0, "nz": 1.0, "eng": 1.2, 
               "j": 1.0, "x": 1.0}
 DEFAULT_POS_WEIGHT = 0.5
 ENTITY_POS = ("nr", "ns", "nt", "nz")
-PLACE_SUFFIXES = ("村", "镇", "乡", "县", "组", "社区", "街道", "市", "省", "区", "屯", "寨", "州", "国")
 
 # answer kinds, from the wording every Chinese question uses to ask (not from any one question set)
 KINDS: list[tuple[str, re.Pattern]] = [

@@ -141,7 +141,8 @@ class Settings(BaseSettings):
         SHARED_DIR / "eval" / "news-questions.jsonl",)
     heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl", "seed-f.jsonl",
-                                                  "news-f.jsonl"))
+                                                  "news-f.jsonl", "seed-g.jsonl", "seed-h.jsonl", "news-g.jsonl",
+                                                  "news-h.jsonl"))
     non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
