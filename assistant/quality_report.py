@@ -6,6 +6,7 @@ weights; the model's weights, its threshold curve and its reliability diagram.""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .evaluation import Report, evaluate, format_table, load_questions
 from .features import QUESTION_FEATURES
 from .pipeline import Assistant
 from .ranker import AnswerModel, Linear
+from .settings import PROJECT_ROOT
 from .train import cached_rows, fold_models, report, training_assistant
 
 RETRIEVAL_ABLATIONS: list[tuple[str, dict]] = [
@@ -22,6 +24,11 @@ RETRIEVAL_ABLATIONS: list[tuple[str, dict]] = [
     ("只用 BM25 BM25 only", {"dense_weight": 0.0}),
     ("不做覆盖度重排 no coverage re-score", {"coverage_weight": 0.0}),
 ]
+# news articles per compiled document in the long-document check: 23,000–42,000 characters, the size of a
+# long report, where every training document is at most 4,569 characters
+ARTICLES_PER_LONG_DOCUMENT = 55
+LONG_DOCUMENTS = PROJECT_ROOT / ".cache" / "long-documents.jsonl"
+LONG_INDEX = PROJECT_ROOT / ".cache" / "index-long"
 HEADER = ("| 问题集 set | n | evidence@3 | MRR | correct ≤300 | OOC refused | in-corpus refused | citations support "
           "| numbers grounded | p50 ms |\n|---|---|---|---|---|---|---|---|---|---|")
 
@@ -95,8 +102,9 @@ def build_report(settings, say=print) -> str:
                                               for g in reports[p.stem].graded]).figures()))
     for name, changes in RETRIEVAL_ABLATIONS:
         lines.append(_line(name, _evaluate({}, learned.with_settings(**changes), "", held).figures()))
+    lines += [""] + long_document_lines(settings, say)
     model = learned.answer_model
-    lines += ["", "## 模型 The answer model", "", "```", report(model), "```", "",
+    lines += ["## 模型 The answer model", "", "```", report(model), "```", "",
               "![可靠性图 reliability diagram](reliability.png)", "",
               "The diagram plots the question model's probability (out-of-fold) against the share of questions "
               "whose best sentence really held the answer. The threshold curve (cross-validated, all training sets):",
@@ -109,6 +117,33 @@ def build_report(settings, say=print) -> str:
         lines.append(f"| {t:.2f} | {_pct(f['correct'])} | {_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def compile_documents(source: Path, out: Path, per_document: int) -> Path:
+    """``source``'s articles joined in file order into documents of ``per_document`` articles each."""
+    articles = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with out.open("w", encoding="utf-8") as f:
+        for n, i in enumerate(range(0, len(articles), per_document)):
+            text = "\n\n".join(a["text"] for a in articles[i : i + per_document])
+            f.write(json.dumps({"id": f"long-{n:03d}", "title": f"合集 {n + 1}", "text": text}, ensure_ascii=False) + "\n")
+    return out
+
+
+def long_document_lines(settings, say=print) -> list[str]:
+    """The news questions over the same articles compiled into a few long documents (a user's long
+    reports): the model learned from short documents, so this is where it could extrapolate."""
+    source = next(p for p in settings.train_corpus if p.suffix == ".jsonl")
+    LONG_DOCUMENTS.parent.mkdir(parents=True, exist_ok=True)
+    if not LONG_DOCUMENTS.exists() or LONG_DOCUMENTS.stat().st_mtime < source.stat().st_mtime:
+        compile_documents(source, LONG_DOCUMENTS, ARTICLES_PER_LONG_DOCUMENT)
+    long = Assistant.open(settings.replace(index_dir=LONG_INDEX, corpus=(LONG_DOCUMENTS,)), build_if_missing=True)
+    news = next(p for p in settings.train_questions if p.stem == "news-questions")
+    say(f"long documents: {len(long.store.documents)} documents")
+    return ["## 长文档 Long documents", "",
+            f"The news questions (committed model) on {source.name} compiled into {len(long.store.documents)} documents of "
+            f"{ARTICLES_PER_LONG_DOCUMENT} articles each. evidence@3 and MRR do not apply (the sources are renamed).", "",
+            HEADER, _line(f"{news.stem}, long documents", _evaluate({}, long, news.stem, load_questions(news)).figures()),
+            ""]
 
 
 def write(settings, out: Path, say=print) -> Path:

@@ -44,11 +44,20 @@ class Linear:
     scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
+    # each feature's smallest and largest value in training: a value beyond them (a document far
+    # longer than any trained on) scores as the edge, since a linear model must not extrapolate
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept
+        bounds = zip(self.low, self.high) if len(self.low) == len(self.features) else None
         for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
-            z += w * (values.get(name, 0.0) - mu) / sd
+            v = values.get(name, 0.0)
+            if bounds is not None:
+                lo, hi = next(bounds)
+                v = min(max(v, lo), hi)
+            z += w * (v - mu) / sd
         return logistic(z)
 
     def weights(self) -> list[tuple[str, float]]:

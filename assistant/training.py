@@ -137,7 +137,7 @@ def _linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float,
     clf = LogisticRegression(C=c, max_iter=4000)
     clf.fit((x - mean) / scale, y, sample_weight=weights)
     return Linear(names, tuple(map(float, mean)), tuple(map(float, scale)), tuple(float(v) for v in clf.coef_[0]),
-                  float(clf.intercept_[0]))
+                  float(clf.intercept_[0]), tuple(map(float, x.min(axis=0))), tuple(map(float, x.max(axis=0))))
 
 
 def fit_sentences(questions: list[QuestionRows], c: float = 1.0) -> Linear:

@@ -76,3 +76,16 @@ def test_a_place_with_its_suffix_is_one_name():
     # 青山村 is one place: the document's 青山绿水 does not hold half of it
     f = _features("青山村推行什么工作法？", "为解决村子的“怪事”，该村推行了群众工作法，村里青山绿水。")
     assert f["place_missing_doc"] == 1.0
+
+
+def test_a_long_document_covers_the_question_only_near_the_sentence():
+    """In a compilation, the asked place 30,000 characters away does not make the document hold it;
+    a document no longer than the ones trained on still reads whole."""
+    from assistant.features import NEIGHBOURHOOD
+
+    sentence = "2022年翠屏区种植水稻43万亩。"
+    filler = "其他新闻内容。" * (NEIGHBOURHOOD // 7 + 50)
+    far = _features("2022年宜宾市叙州区种植水稻多少亩？", sentence, doc=sentence + filler + "叙州区")
+    assert far["place_missing_doc"] > 0 and far["cov_doc"] < 1.0
+    near = _features("2022年宜宾市叙州区种植水稻多少亩？", sentence, doc=sentence + "其他新闻内容。" * 100 + "叙州区")
+    assert near["place_missing_doc"] < far["place_missing_doc"]

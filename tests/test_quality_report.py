@@ -22,3 +22,17 @@ def test_a_table_line_shows_dashes_for_missing_figures():
     figures = {"n": 3, "evidence@k": 1.0, "mrr": None, "correct_concise": 0.5, "refused_ooc": None,
                "refused_in_corpus": 0.0, "citations_support": None, "numbers_grounded": 1.0, "p50_ms": 12.3}
     assert _line("x", figures) == "| x | 3 | 100% | — | 50% | — | 0% | — | 100% | 12 |"
+
+
+def test_compiled_documents_hold_every_article_in_order(tmp_path):
+    import json
+
+    from assistant.quality_report import compile_documents
+
+    source = tmp_path / "news.jsonl"
+    source.write_text("".join(json.dumps({"id": f"n{i}", "text": f"第{i}篇"}, ensure_ascii=False) + "\n"
+                              for i in range(5)), encoding="utf-8")
+    out = compile_documents(source, tmp_path / "long.jsonl", 2)
+    docs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [d["text"] for d in docs] == ["第0篇\n\n第1篇", "第2篇\n\n第3篇", "第4篇"]
+    assert len({d["id"] for d in docs}) == 3

@@ -29,9 +29,25 @@ def test_probability_is_the_logistic_of_the_weighted_features():
     assert scaled.probability({"x": 3.0}) == pytest.approx(1 / (1 + math.exp(-1.0)))
 
 
+def test_a_value_beyond_the_training_range_scores_as_its_edge():
+    """A document ten times longer than any trained on must not push the score past what the
+    longest one earned: the model does not extrapolate."""
+    bounded = Linear(("doc_len_log", "x"), (7.0, 0.0), (1.0, 1.0), (0.5, 1.0), 0.0, (6.0, -1.0), (8.5, 1.0))
+    edge = bounded.probability({"doc_len_log": 8.5, "x": 0.2})
+    assert bounded.probability({"doc_len_log": 12.0, "x": 0.2}) == pytest.approx(edge)
+    assert bounded.probability({"doc_len_log": 2.0, "x": 0.2}) == pytest.approx(bounded.probability(
+        {"doc_len_log": 6.0, "x": 0.2}))
+    inside = bounded.probability({"doc_len_log": 7.5, "x": 0.2})
+    assert inside == pytest.approx(1 / (1 + math.exp(-(0.5 * 0.5 + 0.2))))
+    unbounded = Linear(("doc_len_log", "x"), (7.0, 0.0), (1.0, 1.0), (0.5, 1.0), 0.0)  # a model without bounds
+    assert unbounded.probability({"doc_len_log": 12.0, "x": 0.2}) > edge
+
+
 def test_save_and_load_round_trip(tmp_path):
     m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
                             figures={"cross_validated": {"all": {"correct": 0.9}}})
+    n = len(FEATURES)
+    m = dataclasses.replace(m, sentence=dataclasses.replace(m.sentence, low=(-1.0,) * n, high=(2.0,) * n))
     m.save(tmp_path / "m.json")
     back = AnswerModel.load(tmp_path / "m.json")
     assert back == m
