@@ -17,6 +17,7 @@ from .features import QUESTION_FEATURES
 from .pipeline import Assistant
 from .ranker import AnswerModel, Linear
 from .settings import PROJECT_ROOT
+from .storage import atomic_write_text
 from .train import cached_rows, fold_models, report, training_assistant
 
 RETRIEVAL_ABLATIONS: list[tuple[str, dict]] = [
@@ -122,10 +123,11 @@ def build_report(settings, say=print) -> str:
 def compile_documents(source: Path, out: Path, per_document: int) -> Path:
     """``source``'s articles joined in file order into documents of ``per_document`` articles each."""
     articles = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
-    with out.open("w", encoding="utf-8") as f:
-        for n, i in enumerate(range(0, len(articles), per_document)):
-            text = "\n\n".join(a["text"] for a in articles[i : i + per_document])
-            f.write(json.dumps({"id": f"long-{n:03d}", "title": f"合集 {n + 1}", "text": text}, ensure_ascii=False) + "\n")
+    lines = []
+    for n, i in enumerate(range(0, len(articles), per_document)):
+        text = "\n\n".join(a["text"] for a in articles[i : i + per_document])
+        lines.append(json.dumps({"id": f"long-{n:03d}", "title": f"合集 {n + 1}", "text": text}, ensure_ascii=False))
+    atomic_write_text(out, "\n".join(lines) + "\n")  # an interrupted run leaves no half file to reuse
     return out
 
 

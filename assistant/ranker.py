@@ -15,6 +15,7 @@ time."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -51,13 +52,11 @@ class Linear:
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept
-        bounds = zip(self.low, self.high) if len(self.low) == len(self.features) else None
-        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
-            v = values.get(name, 0.0)
-            if bounds is not None:
-                lo, hi = next(bounds)
-                v = min(max(v, lo), hi)
-            z += w * (v - mu) / sd
+        bounded = len(self.low) == len(self.features)  # a model file from before the bounds has none
+        lows = self.low if bounded else itertools.repeat(-math.inf)
+        highs = self.high if bounded else itertools.repeat(math.inf)
+        for name, mu, sd, w, lo, hi in zip(self.features, self.mean, self.scale, self.coef, lows, highs):
+            z += w * (min(max(values.get(name, 0.0), lo), hi) - mu) / sd
         return logistic(z)
 
     def weights(self) -> list[tuple[str, float]]:

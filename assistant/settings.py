@@ -16,14 +16,23 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import ValidationError, field_validator
+from pydantic import BeforeValidator, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"  # read-only data beside the project (question sets, news corpora)
 ENV_PREFIX = "ASSISTANT_"
 _USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-PathList = Annotated[tuple[Path, ...], NoDecode]
+
+
+def _split_paths(value: Any) -> Any:
+    """An environment value names several paths joined by ':' (os.pathsep)."""
+    if isinstance(value, str):
+        return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+    return value
+
+
+PathList = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_split_paths)]
 TextList = Annotated[tuple[str, ...], NoDecode]
 
 
@@ -36,7 +45,7 @@ class Settings(BaseSettings):
                                       validate_default=False)
 
     # ---------------------------------------------------------------- where things live
-    corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env (every PathList)
+    corpus: PathList = (PROJECT_ROOT / "corpus",)  # files or folders; several joined by ':' in the env
     index_dir: Path = PROJECT_ROOT / "index"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # a damaged index is set aside in <index>/damaged/ (never deleted) and rebuilt from every source
@@ -136,8 +145,7 @@ class Settings(BaseSettings):
     train_index_dir: Path = PROJECT_ROOT / ".cache" / "index-train"
     train_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in (
         "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "seed-c.jsonl", "seed-d.jsonl",
-        "seed-e.jsonl", "news-a.jsonl", "news-c.jsonl", "news-d.jsonl", "news-e.jsonl",
-        "english-a.jsonl")) + (
+        "seed-e.jsonl", "news-a.jsonl", "news-c.jsonl", "news-d.jsonl", "news-e.jsonl", "english-a.jsonl")) + (
         SHARED_DIR / "eval" / "news-questions.jsonl",)
     heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl", "seed-f.jsonl",
@@ -200,13 +208,6 @@ class Settings(BaseSettings):
     temp_sweep_s: int = 600
     exports_max_mb: int = 200
     exports_max_per_minute: int = 10  # downloads one client may make a minute
-
-    @field_validator("corpus", "train_corpus", "train_questions", "heldout_questions", mode="before")
-    @classmethod
-    def _split_paths(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
-        return value
 
     @field_validator("example_questions", mode="before")
     @classmethod

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 def _run(args: list[str], index_dir, stdin: str | None = None,
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+         extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_CORPUS=str(CORPUS), HF_HUB_OFFLINE="1",
-               **(env or {}))
+               **(extra_env or {}))
     return subprocess.run([sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True,
                           env=env, cwd=PROJECT_ROOT, timeout=600)
 
@@ -89,7 +89,7 @@ def test_cli_end_to_end(tmp_path):
                                         "source_doc": "seed"}, ensure_ascii=False) + "\n", encoding="utf-8")
     for args, env in ((["eval", *map(str, sets), "--json"], {}),
                       (["eval", "--heldout", "--json"], {"ASSISTANT_HELDOUT_QUESTIONS": ":".join(map(str, sets))})):
-        evaluated = _run(args, index_dir, env=env)
+        evaluated = _run(args, index_dir, extra_env=env)
         assert evaluated.returncode == 0, evaluated.stderr
         reports = [json.loads(line) for line in evaluated.stdout.splitlines() if line.startswith("{")]
         assert [r["file"] for r in reports] == list(map(str, sets))
