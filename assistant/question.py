@@ -8,6 +8,7 @@ into evidence about each candidate sentence, and its weights are learned from da
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from .answer_types import PLACE_SUFFIXES
 from .normalize import normalize
 from .terms import terms_in
 from .tokens import STOPWORDS, content_words
+from .transliteration import PinyinNames
 
 # the asking part of a question carries no topic: strip it before looking for content words
 QUESTION_FRAMES = re.compile(
@@ -64,6 +66,7 @@ _ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LATIN = re.compile(r"[A-Za-z]")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 EN_KINDS: list[tuple[str, re.Pattern]] = [
@@ -110,6 +113,11 @@ class Vocabulary:
     def idf(self, word: str) -> float:
         df = self.doc_freq.get(word, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    @functools.cached_property
+    def pinyin_names(self) -> PinyinNames:
+        """The corpus words by their pinyin, for names in an English question (built on first use)."""
+        return PinyinNames(self.doc_freq)
 
     def known_pieces(self, words: list[str]) -> list[str]:
         """A word the corpus never uses is often jieba gluing two words (前住 ← 前 + 住在): split
@@ -170,7 +178,16 @@ def asked_unit(normalized: str) -> str:
 def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
     normalized = normalize(text)
     topic = QUESTION_FRAMES.sub("，", normalized)
-    words = tuple(dict.fromkeys(vocabulary.known_pieces(content_words(topic))))
+    language = question_language(text)
+    names: tuple[str, ...] = ()
+    if language == "en":
+        # its English words match no Chinese text: it searches by the names it spells in pinyin and
+        # by the acronyms the corpus also writes (GDP, CEO)
+        names = vocabulary.pinyin_names.words_in(text)
+        written = [w.lower() for w in _ACRONYM.findall(text)]
+        words = tuple(dict.fromkeys(list(names) + [w for w in written if w in vocabulary.doc_freq]))
+    else:
+        words = tuple(dict.fromkeys(vocabulary.known_pieces(content_words(topic))))
     terms = tuple(terms_in(normalized, vocabulary.glossary_forms)) if use_terms else ()
     pos = {w: flag for w, flag in pseg.lcut(topic)}
     weights = {}
@@ -180,10 +197,10 @@ def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
         weights[w] = vocabulary.idf(w) * weight
     return Query(
         text=text, normalized=normalized, words=words, terms=terms, weights=weights,
-        entities=tuple(dict.fromkeys(entities(topic))), kind=question_kind(normalized),
+        entities=names or tuple(dict.fromkeys(entities(topic))), kind=question_kind(normalized),
         slot=asked_slot(normalized), unit=asked_unit(normalized),
         years=tuple(dict.fromkeys(_YEAR.findall(normalized))),
-        numbers=tuple(dict.fromkeys(_NUMBER.findall(normalized))), language=question_language(text),
+        numbers=tuple(dict.fromkeys(_NUMBER.findall(normalized))), language=language,
         focus=focus_words(normalized))
 
 

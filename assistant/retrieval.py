@@ -59,14 +59,13 @@ class Retriever:
         dense_ranks, dense_scores = (
             self._dense(query.normalized, cfg.dense_candidates * widen) if cfg.dense_weight > 0 else ({}, {}))
         bm25_ranks, bm25_scores = (
-            self._bm25(query.words, cfg.bm25_candidates * widen)
-            if cfg.bm25_weight > 0 and query.language == "zh" else ({}, {}))  # words of another language match no Chinese text
+            self._bm25(query.words, cfg.bm25_candidates * widen) if cfg.bm25_weight > 0 else ({}, {}))
         candidates = set(dense_ranks) | set(bm25_ranks)
         if doc_ids is not None:
             candidates = {i for i in candidates if store.chunks[i].doc_id in doc_ids}
         term_forms = [normalize(t) for t in query.terms]
-        # words of another language are not in the text: only the dense ranks speak for a passage
-        rescore = query.language == "zh"
+        # a question in another language has only the names it spells (if any) to cover a passage with
+        rescore = bool(query.weights)
         hits = []
         for i in candidates:
             chunk = store.chunks[i]

@@ -56,6 +56,14 @@ def test_analyze_weights_rare_words_over_common_ones():
     assert coverage(q, "江口县贫困发生率") < 0.5
     en = analyze("Who is the county head?", vocab)
     assert en.language == "en" and en.kind == "who"
+    assert en.words == () and en.weights == {}  # its English words are in no Chinese text
+
+
+def test_an_english_question_searches_by_the_names_it_spells_and_its_acronyms():
+    vocab = Vocabulary({"江口": 5, "杨云": 2, "县长": 3, "gdp": 4}, n_chunks=100, glossary_forms={})
+    en = analyze("Who is the county head of Jiangkou? Is it Yang Yun? What was the GDP of the USA?", vocab)
+    assert en.words == ("江口", "杨云", "gdp")  # USA: not in the corpus
+    assert en.entities == ("江口", "杨云") and set(en.weights) == {"江口", "杨云", "gdp"}
 
 
 def test_years_and_numbers_named_in_the_question_are_kept():

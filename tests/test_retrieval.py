@@ -57,8 +57,14 @@ def test_an_empty_question_finds_nothing(store):
     assert _retriever(store).search("   ", k=3) == []
 
 
-def test_another_language_is_not_rescored_by_word_coverage(store):
+def test_another_language_is_not_rescored_by_its_english_words(store):
     """English words match only English-looking chunks (style sheets, e-mail lines): coverage of
     them would push such junk up, so a question in another language keeps its dense order."""
-    hits = _retriever(store).search("Who is the county head of Jiangkou?", k=3)
+    hits = _retriever(store).search("Who is the county head of this place?", k=3)
     assert all(h.scores["coverage"] == 0.0 for h in hits)
+
+
+def test_a_name_spelled_in_pinyin_finds_its_passage_in_the_chinese_text(store):
+    hits = _retriever(store).search("Who is the county head of Jiangkou?", k=3)
+    assert hits[0].chunk.doc_id == "a" and "bm25" in hits[0].ranks and hits[0].scores["coverage"] > 0
+    assert all(h.scores["coverage"] == 0.0 for h in hits[1:])
