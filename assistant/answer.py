@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
 # refusing a question in another language: the data says its quotes are more often wrong than right
-OTHER_LANGUAGE_NOTE = ("用其他语言提问时很难找准原文（资料是中文的），建议改用中文提问。"
-                       "Questions in other languages rarely find the right passage here; please ask in Chinese.")
+OTHER_LANGUAGE_NOTE = ("资料是中文的，用其他语言提问时无法可靠地确定答案句；下面列出最相关的原文段落，建议改用中文提问。"
+                       "The documents are in Chinese and an answer to a question in another language cannot be "
+                       "pinned down reliably; the closest passages are listed below. Please ask in Chinese.")
 NEIGHBOURHOOD = 400  # characters: sentences this close to the best one may join the answer
 # the reading of a sentence whose number was lost: as if it stated the asked quantity
 _NUMBER_RESTORED = {"type_ok": 1.0, "unit_match": 1.0, "new_number": 1.0}
@@ -97,22 +98,11 @@ class Composer:
             doc = self.store.documents[c.doc_id]
             defined = any(d == c.doc_id and s < c.end and c.start < e for d, s, e in definitions)
             c.features = candidate_features(query, c, ctx, self.sentences.normalized(doc), defined, doc.date)
-        if query.language != "zh" and cands:
-            self._sentence_similarity(query, cands)
         add_relative([c.features for c in cands])
         if self.model is not None:
             for c in cands:
                 c.probability = self.model.probability(c.features)
         return cands
-
-    def _sentence_similarity(self, query: Query, cands: list[Candidate]) -> None:
-        """A question in another language shares no words with the text: how close each sentence
-        is to it in the (multilingual) embedding space stands in for word coverage."""
-        retriever = self.retriever
-        vectors = retriever.embedder.embed_passages([c.normalized for c in cands])
-        sims = vectors @ retriever.query_vector(query.normalized)
-        for c, sim in zip(cands, sims):
-            c.features["sent_dense"] = float(sim)
 
     def _definition_spans(self, query: Query) -> list[tuple[str, int, int]]:
         out = []

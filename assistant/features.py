@@ -41,10 +41,12 @@ FEATURES = (
     "new_person", "new_org", "new_place", "new_date", "reason_marker", "effect_marker", "def_marker",
     "list_marker", "novelty",
     # the question
-    "q_words_log", "q_english",
-    # a question in another language: how close the sentence itself is to it in the embedding space
-    "sent_dense", "sent_dense_rel",
+    "q_words_log",
 ) + tuple(f"kind_{k}" for k in KINDS)
+
+# not a feature the model weighs (it learns from Chinese questions only): the mark of a question in
+# another language on its candidates, read by training.language
+LANGUAGE_MARK = "q_english"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -209,8 +211,7 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "list_marker": min(1.0, len(types.LIST_SEPARATORS.findall(norm)) / 3),
         "novelty": sum(1 for ch in norm if _CJK.match(ch) and ch not in ctx.topic_chars) / max(1, len(norm)),
         "q_words_log": math.log1p(len(query.weights)),
-        "q_english": 1.0 if query.language == "en" else 0.0,
-        "sent_dense": 0.0,  # set by add_sentence_similarity for questions in another language
+        LANGUAGE_MARK: 1.0 if query.language == "en" else 0.0,
     }
     for k in KINDS:
         f[f"kind_{k}"] = 1.0 if query.kind == k else 0.0
@@ -260,7 +261,7 @@ def document_years(doc_norm: str, doc_year: str) -> frozenset[str]:
 
 
 RELATIVE = {"cov_sent_rel": "cov_sent", "bigram_sent_rel": "bigram_sent", "focus_rel": "focus_in_sent",
-            "dense_rel_doc": "dense_sim", "sent_dense_rel": "sent_dense"}
+            "dense_rel_doc": "dense_sim"}
 
 
 def add_relative(all_features: list[dict[str, float]]) -> None:
@@ -279,8 +280,7 @@ def vector(features: dict[str, float]) -> list[float]:
 # what the best candidate's evidence says about whether quoting it answers the question
 TOP_EVIDENCE = ("type_ok", "focus_near_answer", "type_checkable", "unit_asked", "unit_missing", "slot_match", "entity_missing_doc",
                 "place_missing_doc", "person_missing_doc", "org_missing_doc", "year_conflict", "year_absent_doc",
-                "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense", "dense_gap", "q_words_log", "q_english",
-                "sent_dense")
+                "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense", "dense_gap", "q_words_log")
 QUESTION_FEATURES = ("top_logit", "second_logit", "top_gap", "n_close") + TOP_EVIDENCE + tuple(f"kind_{k}" for k in KINDS)
 
 

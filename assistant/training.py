@@ -29,7 +29,7 @@ import numpy as np
 
 from .answer import select
 from .evaluation import load_questions, squash
-from .features import FEATURES, KINDS, QUESTION_FEATURES, question_features, vector
+from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
 from .ranker import Linear
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ def analysed_kind(q: QuestionRows) -> str:
 
 def language(q: QuestionRows) -> str:
     """``zh``, or ``other`` for a question in another language (from its candidates' features)."""
-    return "other" if q.features and q.features[0].get("q_english") else "zh"
+    return "other" if q.features and q.features[0].get(LANGUAGE_MARK) else "zh"
 
 
 Threshold = float | dict[str, float]  # one for all, or one per language ("zh", "other")
@@ -298,10 +298,11 @@ def choose_threshold(questions: list[QuestionRows], probs: list[list[float]], an
 
 def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
                       max_in_corpus_refused: float) -> dict[str, float]:
-    """Chinese questions: the in-corpus refusal target. Questions in another language are answered
-    from the embedding alone and found far less often, so holding their refusals to the same target
-    would mean answering nearly all of them wrongly: their threshold makes the most right
-    decisions (right answers plus right refusals) less wrong quotes, instead."""
+    """Chinese questions: the in-corpus refusal target. Questions in another language are found
+    far less often (by the embedding and the names they spell), so holding their refusals to the same
+    target would mean answering nearly all of them wrongly: their threshold makes the most right
+    decisions (right answers plus right refusals) less wrong quotes, instead — on a tie, the higher
+    one, as a wrong quote is worse than no answer."""
     idx = {lang: [i for i, q in enumerate(questions) if language(q) == lang] for lang in ("zh", "other")}
 
     def part(lang: str) -> tuple[list, list, list]:
@@ -318,7 +319,7 @@ def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], a
         wrong = (n_a - correct - f["refused_in_corpus"] * n_a if n_a else 0.0) + ((1 - f["refused_ooc"]) * n_o if n_o else 0.0)
         return correct + (f["refused_ooc"] * n_o if n_o else 0.0) - wrong
 
-    out["other"] = max(THRESHOLD_GRID, key=lambda t: (right(t), -t)) if qs else out["zh"]
+    out["other"] = max(THRESHOLD_GRID, key=lambda t: (right(t), t)) if qs else out["zh"]
     return out
 
 

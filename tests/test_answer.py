@@ -65,9 +65,15 @@ def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, questi
     assert not answer.citations
 
 
-def test_a_place_or_person_the_corpus_never_names_is_refused(corpus_assistant):
-    answer = corpus_assistant.ask("青山村推行什么工作法？")
+def test_a_refusal_names_the_place_or_person_no_retrieved_passage_mentions(corpus_assistant):
+    """Whether a look-alike (青山村 for 坝梅村) is refused is the answer model's calibrated decision,
+    measured over the graded out-of-scope questions (docs/quality.md): a rule refusing whenever no
+    candidate's document names the place would, on the training questions, refuse twice as many right
+    answers as look-alikes. When it refuses, the note says which name the passages lack."""
+    strict = corpus_assistant.with_settings(refusal_threshold=0.999)  # every answer refused
+    answer = strict.ask("青山村推行什么工作法？")
     assert answer.refused and "青山村" in answer.notes[0]
+    assert strict.ask("坝梅村推行什么工作法？").notes == ()
     assert not corpus_assistant.ask("坝梅村推行什么工作法？").refused
 
 

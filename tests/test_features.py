@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.candidates import Candidate
-from assistant.features import FEATURES, QuestionContext, add_relative, candidate_features, vector, year_conflict
+from assistant.features import FEATURES, LANGUAGE_MARK, QuestionContext, add_relative, candidate_features, vector, year_conflict
 from assistant.normalize import normalize
 from assistant.question import Vocabulary, analyze
 from assistant.schema import Chunk, Hit
@@ -26,7 +26,7 @@ def _features(question: str, sentence: str, doc: str | None = None, before: str 
 
 def test_every_feature_is_computed_and_finite():
     f = _features("江口县县长是谁？", "江口县县长杨云到省政府作发言。")
-    assert set(f) == set(FEATURES)
+    assert set(f) == set(FEATURES) | {LANGUAGE_MARK}
     assert all(v == v and abs(v) < 1e6 for v in vector(f))
 
 
