@@ -119,6 +119,14 @@ class Vocabulary:
         """The corpus words by their pinyin, for names in an English question (built on first use)."""
         return PinyinNames(self.doc_freq)
 
+    def known_name(self, name: str) -> str:
+        """A name jieba glued a following character to (陈婵驻 ← 陈婵 + 驻, 郑某刚 ← 郑某 + 刚) is cut
+        back to the name the corpus uses; a name the corpus never uses otherwise stays whole (青山村
+        is not 青山: a place suffix is part of the name)."""
+        if name in self.doc_freq or len(name) < 3 or name.endswith(PLACE_SUFFIXES):
+            return name
+        return name[:-1] if name[:-1] in self.doc_freq else name
+
     def known_pieces(self, words: list[str]) -> list[str]:
         """A word the corpus never uses is often jieba gluing two words (前住 ← 前 + 住在): split
         it into dictionary words when those pieces are in the corpus; keep it otherwise (GDP)."""
@@ -197,7 +205,8 @@ def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
         weights[w] = vocabulary.idf(w) * weight
     return Query(
         text=text, normalized=normalized, words=words, terms=terms, weights=weights,
-        entities=names or tuple(dict.fromkeys(entities(topic))), kind=question_kind(normalized),
+        entities=names or tuple(dict.fromkeys(vocabulary.known_name(e) for e in entities(topic))),
+        kind=question_kind(normalized),
         slot=asked_slot(normalized), unit=asked_unit(normalized),
         years=tuple(dict.fromkeys(_YEAR.findall(normalized))),
         numbers=tuple(dict.fromkeys(_NUMBER.findall(normalized))), language=language,

@@ -70,3 +70,10 @@ def test_years_and_numbers_named_in_the_question_are_kept():
     vocab = Vocabulary({}, n_chunks=10, glossary_forms={})
     q = analyze("2022年翠屏区种植水稻多少亩？", vocab)
     assert q.years == ("2022",) and "2022" in q.numbers and q.unit == "亩"
+
+
+def test_a_name_jieba_glued_a_character_to_is_cut_back_to_the_corpus_name():
+    vocab = Vocabulary({"陈婵": 3, "郑某": 2, "青山": 9, "坝梅村": 4}, n_chunks=100, glossary_forms={})
+    assert vocab.known_name("陈婵驻") == "陈婵" and vocab.known_name("郑某刚") == "郑某"
+    assert vocab.known_name("青山村") == "青山村"  # a place suffix is part of the name: still unknown
+    assert vocab.known_name("坝梅村") == "坝梅村" and vocab.known_name("张三丰") == "张三丰"
