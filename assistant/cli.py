@@ -170,10 +170,10 @@ def _ask_jsonl(assistant, path: str) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     base = _open(args)
+    paths = [Path(f) for f in args.files]
     if args.heldout:
-        paths = [p for p in base.settings.heldout_questions if p.exists()]
-    else:
-        paths = [Path(f) for f in args.files] or [base.settings.questions_dir / "seed-public.jsonl"]
+        paths += [p for p in base.settings.heldout_questions if p.exists() and p not in paths]
+    paths = paths or [base.settings.questions_dir / "seed-public.jsonl"]
     for path in paths:
         _eval_file(args, base, path)
     return 0
@@ -325,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("files", nargs="*", metavar="FILE",
                    help="问题文件，可多个（默认 data/questions/seed-public.jsonl）")
     s.add_argument("--heldout", action="store_true",
-                   help="评测设置中列出的全部留出问题集（从未用于训练）evaluate every held-out set in the settings")
+                   help="另加设置中列出的全部留出问题集（从未用于训练）also evaluate every held-out set in the settings")
     s.add_argument("--k", type=int, default=3)
     s.add_argument("--json", action="store_true")
     s.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")

@@ -81,14 +81,15 @@ def test_cli_end_to_end(tmp_path):
     empty = _run(["ask", ""], index_dir)
     assert empty.returncode == 2 and "问题为空" in empty.stderr
 
-    # eval: several files in one run, or every held-out set the settings list
+    # eval: several files in one run, every held-out set the settings list, or files and those together
     sets = []
     for name, q, key in (("one", "江口县县长是谁？", "杨云"), ("two", "江口县的贫困发生率曾经是多少？", "19.85%")):
         sets.append(tmp_path / f"{name}.jsonl")
         sets[-1].write_text(json.dumps({"id": name, "question": q, "answer_keys": [[key]], "evidence": [],
                                         "source_doc": "seed"}, ensure_ascii=False) + "\n", encoding="utf-8")
     for args, env in ((["eval", *map(str, sets), "--json"], {}),
-                      (["eval", "--heldout", "--json"], {"ASSISTANT_HELDOUT_QUESTIONS": ":".join(map(str, sets))})):
+                      (["eval", "--heldout", "--json"], {"ASSISTANT_HELDOUT_QUESTIONS": ":".join(map(str, sets))}),
+                      (["eval", str(sets[0]), "--heldout", "--json"], {"ASSISTANT_HELDOUT_QUESTIONS": str(sets[1])})):
         evaluated = _run(args, index_dir, extra_env=env)
         assert evaluated.returncode == 0, evaluated.stderr
         reports = [json.loads(line) for line in evaluated.stdout.splitlines() if line.startswith("{")]
