@@ -18,10 +18,10 @@ import jieba
 import jieba.posseg as pseg
 
 from .answer_types import PLACE_SUFFIXES
+from .crosslingual import GlossedWords, PinyinNames
 from .normalize import normalize
 from .terms import terms_in
 from .tokens import STOPWORDS, content_words
-from .transliteration import PinyinNames
 
 # the asking part of a question carries no topic: strip it before looking for content words
 QUESTION_FRAMES = re.compile(
@@ -105,10 +105,12 @@ class Query:
 class Vocabulary:
     """The corpus statistics a question is read against: how many chunks hold each word."""
 
-    def __init__(self, doc_freq: Mapping[str, int], n_chunks: int, glossary_forms: Mapping[str, object]) -> None:
+    def __init__(self, doc_freq: Mapping[str, int], n_chunks: int, glossary_forms: Mapping[str, object],
+                 translations_per_word: int = 0) -> None:
         self.doc_freq = doc_freq
         self.n = max(1, n_chunks)
         self.glossary_forms = glossary_forms
+        self.translations_per_word = translations_per_word  # 0: English words are not looked up
 
     def idf(self, word: str) -> float:
         df = self.doc_freq.get(word, 0)
@@ -118,6 +120,15 @@ class Vocabulary:
     def pinyin_names(self) -> PinyinNames:
         """The corpus words by their pinyin, for names in an English question (built on first use)."""
         return PinyinNames(self.doc_freq)
+
+    @functools.cached_property
+    def glossed_words(self) -> GlossedWords:
+        """The corpus words by the English words CC-CEDICT glosses them with (built on first use)."""
+        return GlossedWords(self.doc_freq)
+
+    def english_words(self, text: str) -> tuple[str, ...]:
+        """The corpus words the dictionary gives for the English words of ``text``."""
+        return self.glossed_words.words_in(text, self.translations_per_word) if self.translations_per_word > 0 else ()
 
     def known_name(self, name: str) -> str:
         """A name jieba glued a following character to (陈婵驻 ← 陈婵 + 驻, 郑某刚 ← 郑某 + 刚) is cut
@@ -189,11 +200,11 @@ def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
     language = question_language(text)
     names: tuple[str, ...] = ()
     if language == "en":
-        # its English words match no Chinese text: it searches by the names it spells in pinyin and
-        # by the acronyms the corpus also writes (GDP, CEO)
+        # its English words match no Chinese text: it searches by the names it spells in pinyin, the
+        # acronyms the corpus also writes (GDP, CEO) and the dictionary's words for the rest
         names = vocabulary.pinyin_names.words_in(text)
-        written = [w.lower() for w in _ACRONYM.findall(text)]
-        words = tuple(dict.fromkeys(list(names) + [w for w in written if w in vocabulary.doc_freq]))
+        written = [w.lower() for w in _ACRONYM.findall(text) if w.lower() in vocabulary.doc_freq]
+        words = tuple(dict.fromkeys(list(names) + written + list(vocabulary.english_words(text))))
     else:
         words = tuple(dict.fromkeys(vocabulary.known_pieces(content_words(topic))))
     terms = tuple(terms_in(normalized, vocabulary.glossary_forms)) if use_terms else ()

@@ -25,6 +25,7 @@ class RetrievalConfig:  # defaults and meanings: the retrieval block of Settings
     coverage_weight: float
     term_weight: float
     use_terms: bool
+    translations_per_word: int
 
 
 class Retriever:
@@ -34,7 +35,8 @@ class Retriever:
         self.config = config or section(RetrievalConfig, defaults())
         self._vectors: dict[str, np.ndarray] = {}
         self.vocabulary = Vocabulary(store.doc_freq, len(store.chunks),
-                                     {normalize(t): v for t, v in store.glossary.items()})
+                                     {normalize(t): v for t, v in store.glossary.items()},
+                                     self.config.translations_per_word)
 
     # -- question analysis shared with answering
     def parse(self, text: str) -> Query:

@@ -72,6 +72,12 @@ def test_years_and_numbers_named_in_the_question_are_kept():
     assert q.years == ("2022",) and "2022" in q.numbers and q.unit == "亩"
 
 
+def test_an_english_question_also_searches_with_the_dictionary_words_for_its_other_words():
+    vocab = Vocabulary({"江口": 5, "贫困": 3}, n_chunks=100, glossary_forms={}, translations_per_word=1)
+    en = analyze("How deep was the poverty in Jiangkou?", vocab)
+    assert en.words == ("江口", "贫困") and en.entities == ("江口",)  # a translated word is no name
+
+
 def test_a_name_jieba_glued_a_character_to_is_cut_back_to_the_corpus_name():
     vocab = Vocabulary({"陈婵": 3, "郑某": 2, "青山": 9, "坝梅村": 4}, n_chunks=100, glossary_forms={})
     assert vocab.known_name("陈婵驻") == "陈婵" and vocab.known_name("郑某刚") == "郑某"
