@@ -151,13 +151,13 @@ def _new_numbers(text: str, question: str) -> list[str]:
 # length of the longest training document (the seed article, 4,569 characters; news ≤ 1,000), so every
 # document the model learned from reads whole from any of its sentences, while in a longer report or
 # a compilation, words found 30,000 characters away no longer count as the document covering the question
-NEIGHBOURHOOD = 4600
+DOCUMENT_WINDOW = 4600
 
 
 def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_norm: str,
                        term_defined: bool = False, doc_date: str = "") -> dict[str, float]:
     hit, text, norm, q = cand.hit, cand.text, cand.normalized, query.normalized
-    near = doc_norm[max(0, cand.start - NEIGHBOURHOOD) : cand.end + NEIGHBOURHOOD]
+    near = doc_norm[max(0, cand.start - DOCUMENT_WINDOW) : cand.end + DOCUMENT_WINDOW]
     typed = typed_spans(query.kind, norm, q)
     dense = hit.scores.get("dense")
     bm25 = hit.scores.get("bm25", 0.0)

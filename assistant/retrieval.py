@@ -66,7 +66,7 @@ class Retriever:
         if doc_ids is not None:
             candidates = {i for i in candidates if store.chunks[i].doc_id in doc_ids}
         term_forms = [normalize(t) for t in query.terms]
-        # a question in another language has only the names it spells (if any) to cover a passage with
+        # a question in another language covers a passage only with the Chinese words it stands for (if any)
         rescore = bool(query.weights)
         hits = []
         for i in candidates:

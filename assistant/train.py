@@ -118,24 +118,24 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     """Sentence and question models fitted on the Chinese questions of ``rows``; how much an answer
     quotes (the extra sentence ratio, the kinds that take the next sentence) and the refusal
     threshold chosen on their out-of-fold probabilities. Questions in another language are scored by
-    that model (their evidence — dense similarity, the names they spell, the answer's shape — means
-    what it means in Chinese; fitted alongside, their near-zero word coverage bent the Chinese
-    weights) and only set their own threshold. Returns the model and the cross-validated figures."""
+    that model (their evidence — dense similarity, the Chinese words they stand for, the answer's
+    shape — means what it means in Chinese; fitted alongside, their low word coverage bent the
+    Chinese weights) and only set their own threshold. Returns the model and the cross-validated figures."""
     c, k, max_chars = settings.train_regularization, settings.train_folds, settings.max_answer_chars
     zh = [q for q in rows if tr.language(q) == "zh"]
     other = [q for q in rows if tr.language(q) != "zh"]
-    probs = tr.out_of_fold(zh, k=k, c=c)
+    zh_probs = tr.out_of_fold(zh, k=k, c=c)
     everything = [1.0] * len(zh)  # how much to quote is chosen as if every question were answered
-    extra_ratio = tr.choose_extra_ratio(zh, probs, everything, 0.0, max_chars)
-    follow = tr.choose_follow_kinds(zh, probs, everything, 0.0, extra_ratio, max_chars)
-    answered = tr.questions_out_of_fold(zh, probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
+    extra_ratio = tr.choose_extra_ratio(zh, zh_probs, everything, 0.0, max_chars)
+    follow = tr.choose_follow_kinds(zh, zh_probs, everything, 0.0, extra_ratio, max_chars)
+    zh_answered = tr.questions_out_of_fold(zh, zh_probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
     sentence = tr.fit_sentences(zh, c=c)
-    question = tr.fit_questions(zh, probs, extra_ratio, follow)
+    question = tr.fit_questions(zh, zh_probs, extra_ratio, follow)
     # never trained on, so the full model's scores are already out of sample
     other_probs = [[sentence.probability(f) for f in q.features] for q in other]
     other_answered = [question.probability(tr.question_features(q.features, p)) if p else 0.0
                       for q, p in zip(other, other_probs)]
-    rows, probs, answered = zh + other, probs + other_probs, answered + other_answered
+    rows, probs, answered = zh + other, zh_probs + other_probs, zh_answered + other_answered
     thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
     model = AnswerModel(sentence=sentence, question=question,
                         threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
@@ -143,10 +143,10 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
-    cv["chinese"] = tr.figures(zh, probs[: len(zh)], answered[: len(zh)], threshold, extra_ratio, follow)
+    cv["chinese"] = tr.figures(zh, zh_probs, zh_answered, threshold, extra_ratio, follow)
     cv["all"] = tr.figures(rows, probs, answered, threshold, extra_ratio, follow)
     return model, {"cross_validated": cv,
-                   "reliability": tr.reliability(zh, probs[: len(zh)], answered[: len(zh)], extra_ratio, follow)}
+                   "reliability": tr.reliability(zh, zh_probs, zh_answered, extra_ratio, follow)}
 
 
 def fold_models(settings: Settings, rows: list[tr.QuestionRows]) -> dict[str, AnswerModel]:

@@ -299,7 +299,7 @@ def choose_threshold(questions: list[QuestionRows], probs: list[list[float]], an
 def choose_thresholds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
                       max_in_corpus_refused: float) -> dict[str, float]:
     """Chinese questions: the in-corpus refusal target. Questions in another language are found
-    far less often (by the embedding and the names they spell), so holding their refusals to the same
+    far less often (by the embedding and the Chinese words they stand for), so holding their refusals to the same
     target would mean answering nearly all of them wrongly: their threshold makes the most right
     decisions (right answers plus right refusals) less wrong quotes, instead — on a tie, the higher
     one, as a wrong quote is worse than no answer."""

@@ -81,10 +81,10 @@ def test_a_place_with_its_suffix_is_one_name():
 def test_a_long_document_covers_the_question_only_near_the_sentence():
     """In a compilation, the asked place 30,000 characters away does not make the document hold it;
     a document no longer than the ones trained on still reads whole."""
-    from assistant.features import NEIGHBOURHOOD
+    from assistant.features import DOCUMENT_WINDOW
 
     sentence = "2022年翠屏区种植水稻43万亩。"
-    filler = "其他新闻内容。" * (NEIGHBOURHOOD // 7 + 50)
+    filler = "其他新闻内容。" * (DOCUMENT_WINDOW // 7 + 50)
     far = _features("2022年宜宾市叙州区种植水稻多少亩？", sentence, doc=sentence + filler + "叙州区")
     assert far["place_missing_doc"] > 0 and far["cov_doc"] < 1.0
     near = _features("2022年宜宾市叙州区种植水稻多少亩？", sentence, doc=sentence + "其他新闻内容。" * 100 + "叙州区")
