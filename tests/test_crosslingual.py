@@ -52,6 +52,12 @@ def test_stop_words_and_names_are_not_looked_up(glossed):
     assert len(glossed.words_in("village", per_word=1)) == 1
 
 
+def test_a_stop_word_is_not_looked_up_even_when_an_ending_off_it_is_glossed():
+    glossed = GlossedWords({"后来": 3}, [{"simplified": "后来", "definitions": ["afterward"]}])
+    assert glossed.words_in("afterward", per_word=1) == ("后来",)
+    assert glossed.words_in("afterwards", per_word=1) == ()  # a stop word, though "afterward" is glossed
+
+
 def test_a_gloss_that_is_the_word_alone_comes_first():
     entries = [{"simplified": "扶贫", "definitions": ["poverty alleviation"]},
                {"simplified": "贫困", "definitions": ["poverty", "poor"]}]

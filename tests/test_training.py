@@ -106,3 +106,24 @@ def test_cached_rows_of_an_older_key_are_dropped_once_the_new_key_is_written(tmp
         p.write_text("", encoding="utf-8")
     assert drop_superseded(current) == [older]
     assert current.exists() and other_file.exists() and not older.exists()
+
+
+def test_the_answer_model_learns_from_chinese_questions_only_and_english_ones_set_their_threshold(questions):
+    """English rows (marked on their candidates) never move the fitted weights, however unlike the
+    Chinese ones they are; they are scored by the Chinese model and calibrate only their threshold."""
+    from assistant.features import LANGUAGE_MARK
+    from assistant.train import calibrated_model
+
+    rng = random.Random(1)
+    english = [_question(1000 + i, i % 4 != 0, rng.uniform(0.0, 0.2), rng) for i in range(40)]
+    for q in english:
+        q.qid = "english:" + q.qid
+        for j, f in enumerate(q.features):
+            f["cov_sent"] = 0.9 if j else 0.05  # the answer covers nothing: a Chinese model would learn the opposite
+            f[LANGUAGE_MARK] = 1.0
+    settings = defaults()
+    chinese_only, _ = calibrated_model(settings, questions)
+    mixed, figures = calibrated_model(settings, questions + english)
+    assert mixed.sentence == chinese_only.sentence and mixed.question == chinese_only.question
+    assert mixed.threshold == chinese_only.threshold
+    assert figures["cross_validated"]["english"]["n_answerable"] == 30
