@@ -197,12 +197,18 @@ class Composer:
         return self._render(question, [cand], hits, [], lead=lead)
 
     def _document_asked_about(self, query: Query, hits: list[Hit]) -> str:
-        """The document “这篇文章” means: the best hit when the question names something else to
-        find it by (or a follow-up searched the previous answer's documents); when it names nothing,
-        the one document the library holds registered metadata for (a sidecar or the file's own
-        author), if there is exactly one such among the hits' documents or in the library."""
-        if docmeta.names_something(query.topic):
-            return hits[0].chunk.doc_id
+        """The document “这篇文章” means. When the question names something to find it by: the hit
+        whose title (or publisher) holds most of those words (这篇江口的文章 → 《江口县：…》), else
+        the best hit (or a follow-up's: it searched the previous answer's documents). When it names
+        nothing: the one document the library holds registered metadata for (a sidecar or the file's
+        own author), if there is exactly one such among the hits' documents or in the library."""
+        named = docmeta.named_part(query.topic)
+        if named:
+            ranked_ids = list(dict.fromkeys(h.chunk.doc_id for h in hits))
+            docs = [self.store.documents[d] for d in ranked_ids]
+            overlap = [docmeta.title_match(named, f"{d.title} {d.publisher}") for d in docs]
+            best = max(range(len(docs)), key=lambda i: (overlap[i], -i))
+            return ranked_ids[best]
         registered = [d for d in self.store.documents.values() if d.author]
         ranked = [h.chunk.doc_id for h in hits if self.store.documents[h.chunk.doc_id].author]
         if ranked:
@@ -282,7 +288,8 @@ def rerank(hits: list[Hit], cands: list[Candidate]) -> list[Hit]:
 
 def doc_metadata(doc: Document) -> dict[str, str]:
     """Metadata that came with the file (sidecar, JSON Lines fields or the web page's own)."""
-    return {k: v for k, v in {"title": doc.title, "author": doc.author, "date": doc.date}.items() if v}
+    return {k: v for k, v in {"title": doc.title, "author": doc.author, "date": doc.date,
+                              "source": doc.publisher}.items() if v}
 
 
 def _clip(text: str, limit: int) -> str:

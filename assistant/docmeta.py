@@ -65,13 +65,27 @@ def extract(text: str, given: dict[str, str] | None = None) -> list[MetaField]:
     return out
 
 
-_ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|篇|则|份|个|文章|报道|稿件|稿子|新闻|资料|材料|案例|文档|文件|文|的|是|谁|什么|哪|"
-                                  r"作者|记者|通讯员|来源|出处|标题|题目|发表|发布|刊发|撰写|写|体裁|类型|属于|里|说|吗|呢|[，。？?！!、\s]")
+# words that ask about a document without saying which one: 这篇文章, 末尾署名的作者, 什么时候发表
+_ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|那|篇|则|份|个|位|文章|报道|稿件|稿子|新闻|资料|材料|案例|文档|文件|文|的|是|谁|什么|哪|"
+                                  r"作者|记者|通讯员|来源|出处|标题|题目|发表|发布|刊发|撰写|写|体裁|类型|属于|里|说|吗|呢|"
+                                  r"末尾|结尾|开头|文末|文首|括号|署名|署|名字|姓名|叫|时候|时间|日期|哪天|何时|年份|"
+                                  r"[，。？?！!、()（）\s]")
+
+
+def named_part(topic: str) -> str:
+    """What a question about a document says to find it by (“江口” in 这篇江口的文章是谁写的), or ""."""
+    rest = _ABOUT_THE_DOCUMENT.sub("", topic)
+    return rest if len(rest) >= 2 else ""
 
 
 def names_something(topic: str) -> bool:
     """Whether a question about a document says which one (江口县那篇文章) beyond “这篇文章”."""
-    return len(_ABOUT_THE_DOCUMENT.sub("", topic)) >= 2
+    return bool(named_part(topic))
+
+
+def title_match(named: str, title: str) -> int:
+    """How many two-character pieces of ``named`` the document's title (or publisher) holds."""
+    return sum(1 for i in range(len(named) - 1) if named[i : i + 2] in title)
 
 
 def asked_field(question: str) -> str | None:

@@ -23,7 +23,9 @@ class Document:
     """``text`` is the extracted text, verbatim; everything else is about it. A paged document
     (PDF, scan) has ``page_starts``: the offset in ``text`` where page 1, 2, … begins. Pages read by
     OCR are listed in ``ocr_pages`` (1-based); ``low_confidence`` holds (start, end) spans that OCR
-    was unsure of. ``doc_id`` is the content hash of ``text``, or a JSON Lines line's own id."""
+    was unsure of. ``doc_id`` is the content hash of ``text``, or a JSON Lines line's own id.
+    ``source`` is the file it was loaded from; ``publisher`` is where it was published (the
+    ``source`` a sidecar or a JSON Lines line gives: a newspaper, a site, a series)."""
 
     doc_id: str
     title: str
@@ -32,6 +34,7 @@ class Document:
     date: str = ""
     author: str = ""
     url: str = ""
+    publisher: str = ""
     page_starts: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()
     low_confidence: tuple[tuple[int, int], ...] = ()

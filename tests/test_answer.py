@@ -77,6 +77,24 @@ def test_a_refusal_names_the_place_or_person_no_retrieved_passage_mentions(corpu
     assert not corpus_assistant.ask("坝梅村推行什么工作法？").refused
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("这份材料的出处是哪里？", "江口县脱贫攻坚纪实"),  # the sidecar's source: where it was published
+    ("文章末尾署名的记者叫什么名字？", "郭进"),
+])
+def test_questions_about_the_document_among_many(news_assistant, question, expected):
+    """“这篇/这份” names no document: the one with registered metadata (the seed's sidecar) is meant,
+    not whichever of the 2,181 documents ranks first."""
+    answer = news_assistant.ask(question)
+    assert not answer.refused and expected in answer.text, answer.text
+
+
+def test_a_question_naming_its_document_gets_that_documents_facts(news_assistant):
+    """“这篇江口的文章” is the document titled 江口县…, though a news article about 梵净山 (in Jiangkou)
+    ranks first and carries a date: the seed has none, and the answer says so instead of another's."""
+    answer = news_assistant.ask("这篇江口的文章是什么时候发表的？")
+    assert answer.refused and "江口县" in answer.notes[0] and "日期" in answer.notes[0], answer.notes
+
+
 def test_numbers_in_answers_stand_in_their_citations(news_assistant):
     for q in ["江口县的贫困发生率曾经是多少？", "凯德街道的贫困发生率降到了多少？", "有多少家民营企业参与了扶贫？",
               "坝梅村的评议会最长开了多久？", "江口县在全省多少个贫困县中总量靠后？"]:

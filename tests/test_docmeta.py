@@ -47,3 +47,15 @@ def test_whether_a_question_says_which_document():
     assert not names_something("这篇文章的作者是谁？")
     assert not names_something("这篇案例材料的标题是什么？")
     assert names_something("江口县脱贫那篇文章的作者是谁？")
+    # where the name stands and when it was published are not a document's name
+    assert not names_something("文章末尾括号里署的是哪位作者的名字？")
+    assert not names_something("这篇文章是什么时候发表的？")
+
+
+def test_the_named_part_is_matched_against_titles():
+    from assistant.docmeta import named_part, title_match
+
+    named = named_part("这篇江口的文章是什么时候发表的？")
+    assert named == "江口"
+    assert title_match(named, "江口县：从“贫困标签”到“脱贫样板”") == 1
+    assert title_match(named, "贵州梵净山脚下，国储林这样“点绿为金”") == 0

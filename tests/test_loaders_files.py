@@ -26,13 +26,14 @@ def test_sidecar_title_and_date(tmp_path):
     path = tmp_path / "a.md"
     path.write_text("# 文内标题\n正文。\n", encoding="utf-8")
     (tmp_path / "a.md.meta.json").write_text(
-        json.dumps({"title": "旁注标题", "date": "2020-12-01", "author": "某人"}, ensure_ascii=False),
+        json.dumps({"title": "旁注标题", "date": "2020-12-01", "author": "某人", "source": "某日报"}, ensure_ascii=False),
         encoding="utf-8",
     )
     [doc] = load_file(path)
     assert doc.title == "旁注标题"
     assert doc.date == "2020-12-01"
-    assert doc.source == str(path)  # the sidecar's own `source` never replaces the file path
+    assert doc.source == str(path)  # the sidecar's own `source` never replaces the file path …
+    assert doc.publisher == "某日报"  # … it says where the document was published
     assert doc.text == "# 文内标题\n正文。\n"
 
 

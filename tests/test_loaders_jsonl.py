@@ -85,10 +85,11 @@ def test_shared_news_jsonl_loads_fast():
 def test_jsonl_metadata_is_kept(tmp_path):
     path = _jsonl(tmp_path / "meta.jsonl", [json.dumps(
         {"id": "news-00042", "text": "正文。", "title": "标题", "date": "2023-08-16", "url": "http://example.cn/a",
-         "author": "记者甲", "extra": "ignored"}, ensure_ascii=False)])
+         "author": "记者甲", "source": "某日报", "extra": "ignored"}, ensure_ascii=False)])
     [doc] = load_file(path)
-    assert (doc.doc_id, doc.title, doc.date, doc.url, doc.author) == (
-        "news-00042", "标题", "2023-08-16", "http://example.cn/a", "记者甲")
+    assert (doc.doc_id, doc.title, doc.date, doc.url, doc.author, doc.publisher) == (
+        "news-00042", "标题", "2023-08-16", "http://example.cn/a", "记者甲", "某日报")
+    assert doc.source.endswith("meta.jsonl#news-00042")
 
 
 def test_jsonl_duplicate_id_in_a_file_is_skipped_and_reported(tmp_path):

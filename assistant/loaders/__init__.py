@@ -87,6 +87,7 @@ def _document(path: Path, found: Extracted, meta: dict[str, str]) -> Document:
         date=meta.get("date") or found.date,
         author=meta.get("author") or found.author,
         url=meta.get("url") or found.url,
+        publisher=meta.get("source", ""),
         page_starts=found.page_starts,
         ocr_pages=found.ocr_pages,
         low_confidence=found.low_confidence,

@@ -1,17 +1,17 @@
-"""JSON Lines corpora: one document a line, ``{"id", "text", "title", "date", "url", "author"}``
+"""JSON Lines corpora: one document a line, ``{"id", "text", "title", "date", "url", "author", "source"}``
 with only ``text`` required. ``name.jsonl.gz`` (gzip, UTF-8) is read the same way, streamed: a
 corpus of 55k articles is never held whole in memory (:func:`iter_jsonl`).
 
 Researchers cite their own ids, so a line's ``id`` is the document's id (``doc_id``), and its
-``title``, ``date``, ``url`` and ``author`` are the document's metadata. A line without an id gets
-the content hash of its text (stable across edits of other lines). A line whose id an earlier line
+``title``, ``date``, ``url``, ``author`` and ``source`` (where it was published) are the document's
+metadata. A line without an id gets the content hash of its text (stable across edits of other lines). A line whose id an earlier line
 of the file already used is skipped and reported with both line numbers — an id must name one
 text. Across files the same rule holds in :func:`assistant.loaders.load_paths`, except that the
 very same text under the same id (one article in two corpus files) is simply loaded once.
 
 A sidecar (``news.jsonl.meta.json``, written by the library tab when an upload gives a title or a
-date) supplies what a line does not say itself: its ``date``, ``author`` and ``url`` for every
-line without one, its ``title`` only when the file holds a single document. A lone surrogate
+date) supplies what a line does not say itself: its ``date``, ``author``, ``url`` and ``source``
+for every line without one, its ``title`` only when the file holds a single document. A lone surrogate
 (``"\ud800"`` in the JSON) becomes U+FFFD, as the text must be valid UTF-8 to be indexed."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .sidecar import as_str
 from .text import read_text_file
 
 JSONL_TITLE_MAX_CHARS = 40
-METADATA_KEYS = ("title", "date", "url", "author")
+METADATA_KEYS = ("title", "date", "url", "author", "source")
 
 _SENTENCE_END_RE = re.compile(r"[。！？!?\n]")
 
@@ -148,6 +148,7 @@ def _iter_lines(path: Path, max_chars: int | None,
             date=meta.get("date", ""),
             author=meta.get("author", ""),
             url=meta.get("url", ""),
+            publisher=meta.get("source", ""),
         )
 
 

@@ -1,7 +1,8 @@
 """Metadata that sits next to a file: ``<file name>.meta.json`` with ``title``, ``date``, ``author``,
 ``url`` and ``source`` (all optional). ``title``, ``date``, ``author`` and ``url`` reach the
-``Document`` and win over what the file itself says; ``Document.source`` is always the file path,
-so that an index can map a document back to its file."""
+``Document`` and win over what the file itself says; the sidecar's ``source`` (where the document was
+published) becomes ``Document.publisher``, as ``Document.source`` is always the file path, so that
+an index can map a document back to its file."""
 
 from __future__ import annotations
 
