@@ -15,19 +15,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import jieba.posseg as pseg
-
 from .question import QUESTION_FRAMES
 from .schema import Answer
 from .text import person_names
 
 SINGULAR = re.compile(r"(此人|这个人|这位|该人|他|她)(?!们)")
 PLURAL = re.compile(r"(他们|她们|二人|两人|夫妇俩|夫妻俩|俩人|他俩|她俩)")
-DEMONSTRATIVE = re.compile(r"(这些|那些|这个|那个|这项|该项|这条|该条|这家|该家|这种|该|其|此|上述|前者|后者|它们|它)")
+DEMONSTRATIVE = re.compile(r"(这些|那些|(?:这|那|该|本)[个项条家种届次场批轮期位名座所件笔]|该|其|此|上述|前者|后者|它们|它)")
+# a question of its own inside “那…呢” (那这届比赛的MVP是谁呢): not an elliptic topic swap
+_ASKS = re.compile(r"谁|什么|哪|多少|几|怎么|怎样|如何|为什么|为何|是否")
 CONTINUATION = re.compile(r"^(?:后来|然后|之后|接着|此后|最后|另外|此外|还有呢|还有|那么|那)")
 _NOT_PRONOUN = re.compile(r"其他|其中|其实|尤其|及其|极其|其余|其次|此外|因此|如此|此前|此后|从此|为此|该当")
 _ELLIPTIC = re.compile(r"^(?:那么?|还有|另外|再说说|那个)?\s*(.+?)\s*(?:呢|又是什么|又如何|怎么样)?[？?。!！]*$")
 _QUOTED = re.compile(r"[“\"'‘「]([^”\"'’」]+)[”\"'’」]")
+_NOT_QUOTED = re.compile(r"[“\"'‘「][^”\"'’」]+[”\"'’」]")  # a quoted name may hold an asking word (“谁来扶”)
 _ROLE_WORDS = re.compile(r"(书记|县长|镇长|乡长|主任|站长|局长|社长|队长|组长|委员|干部|村民|群众|记者|经理|董事长|主席|"
                          r"院长|校长|部长|市长|省长|总统|总理|教练|会长|负责人)")
 SHORT_QUESTION = 8  # characters: a question this short names nothing of its own
@@ -94,32 +95,13 @@ def _topic(question: str) -> str | None:
 
 
 def _subject(turn: Turn) -> str:
-    """What the previous question was about: its quoted term, else its named things, else its
-    words without the asking part."""
+    """What the previous question was about: its quoted term, else the whole question without its
+    asking part (a noun phrase cut from it lost half of what the follow-up refers to: 携程度假农庄…
+    河谷草原店 became 那拉提新建)."""
     quoted = _topic(turn.resolved)
     if quoted:
         return f"“{quoted}”"
-    phrase = _named_phrase(turn.resolved)
-    if phrase:
-        return phrase
     return QUESTION_FRAMES.sub("", turn.resolved).strip("，,。？?！! ")
-
-
-_PHRASE_POS = ("n", "m", "eng", "q", "j", "l")
-
-
-def _named_phrase(text: str) -> str:
-    """The first run of nouns and numerals that holds a name (武汉 + 地铁 + 12 + 号线)."""
-    runs: list[list[tuple[str, str]]] = [[]]
-    for p in pseg.lcut(text):
-        if p.flag.startswith(_PHRASE_POS) and p.word not in ("首个", "多少", "哪些", "什么"):
-            runs[-1].append((p.word, p.flag))
-        elif runs[-1]:
-            runs.append([])
-    for run in runs:
-        if len(run) >= 2 and any(f.startswith(("nr", "ns", "nt", "nz", "eng")) for _, f in run):
-            return "".join(w for w, _ in run)
-    return ""
 
 
 def _scope(turn: Turn) -> frozenset[str]:
@@ -135,16 +117,21 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
     last = history[-1]
     scope = _scope(last)
     plain = _NOT_PRONOUN.sub("", q)
+    continues = bool(CONTINUATION.match(q))
     # “那X呢？”: the previous question with its topic swapped for X
     if re.search(r"(呢|又是什么|又如何)[？?]*$", q) and len(q) <= 20 and not PLURAL.search(q):
         m = _ELLIPTIC.match(q)
         new_topic = (_topic(q) or (m.group(1) if m else "")).strip("“”\"'‘’ ")
         new_topic = CONTINUATION.sub("", new_topic)
         old_topic = _topic(last.resolved)
-        if new_topic and new_topic not in ("还有", "后来", "然后"):
+        asks_itself = bool(_ASKS.search(_NOT_QUOTED.sub("", m.group(1) if m else q)))
+        if new_topic and new_topic not in ("还有", "后来", "然后") and not asks_itself:
             if old_topic and old_topic in last.resolved:
                 return Resolution(last.resolved.replace(old_topic, new_topic, 1), True, scope)
             return Resolution(f"{new_topic}{_question_tail(last.resolved)}", True, scope)
+        if asks_itself:  # 那这届比赛的MVP是谁呢: a question of its own, read without its 那…呢 frame
+            q = re.sub(r"呢([？?]*)$", r"\1", CONTINUATION.sub("", q)).lstrip("，, ")
+            plain = _NOT_PRONOUN.sub("", q)
     if PLURAL.search(plain):
         people = _people(last)
         if people:
@@ -153,7 +140,7 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         person = _main_person(last)
         if person:
             return Resolution(SINGULAR.sub(person, q, count=1), True, scope)
-    if DEMONSTRATIVE.search(plain) or CONTINUATION.match(q) or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
+    if DEMONSTRATIVE.search(plain) or continues or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
         subject = _subject(last)
         if subject and subject not in q:
             return Resolution(f"{subject}，{CONTINUATION.sub('', q).lstrip('，, ')}", True, scope)

@@ -51,3 +51,22 @@ def test_words_that_only_look_like_pronouns_are_not_follow_ups():
 def test_a_refused_turn_gives_no_scope():
     refused = Turn("青山村在哪？", "青山村在哪？", Answer(question="青山村在哪？", text="资料中没有相关内容", refused=True))
     assert resolve_followup("那里有多少人？", [refused]).scope == frozenset()
+
+
+def test_a_question_of_its_own_inside_na_ne_keeps_its_asking_words():
+    """“那这届比赛的MVP是谁呢？” asks its own question: the previous subject joins it, nothing is
+    swapped in (it was read as the topic “这届比赛的MVP是谁” + “是什么？”)."""
+    history = [_turn("2023年三亚市和美乡村篮球大赛最后是哪个区的代表队拿了冠军？", "……", doc_id="news-2")]
+    r = resolve_followup("那这届比赛的MVP是谁呢？", history)
+    assert r.follow_up and r.scope == frozenset({"news-2"})
+    assert "三亚市" in r.text and "MVP是谁" in r.text and "是什么" not in r.text and "呢" not in r.text
+    swapped = [_turn("“四个下沉”是什么？", "……")]
+    assert resolve_followup("那“谁来扶”呢？", swapped).text == "“谁来扶”是什么？"  # a quoted name asks nothing
+
+
+def test_a_pronoun_for_a_thing_takes_the_whole_previous_subject():
+    """它 after a question about 携程度假农庄…河谷草原店 keeps both names: a noun phrase cut from the
+    question (那拉提新建) lost the shop it refers to."""
+    history = [_turn("携程度假农庄在那拉提新建的河谷草原店，计划建多少间度假屋？", "……", doc_id="news-3")]
+    r = resolve_followup("那它的总投资大概多少？", history)
+    assert r.follow_up and "携程度假农庄" in r.text and "河谷草原店" in r.text and "总投资" in r.text
