@@ -73,6 +73,24 @@ def select(positions: list[tuple[str, int, int]], probs: list[float], threshold:
     return tuple(chosen)
 
 
+MARKER_CHARS = 3  # the citation mark “[n]” after each quoted sentence
+
+
+def fitting(lengths: list[int], budget: int) -> list[int]:
+    """Which of the sentences to quote (their lengths, best first) fit in ``budget`` characters with
+    their citation marks: the best always (cut to fit when it alone is too long), then each further
+    one that still fits. Filled in document order instead, a long lesser sentence standing before
+    the best one pushed the best one out of the answer."""
+    kept: list[int] = []
+    left = budget
+    for i, n in enumerate(lengths):
+        if kept and n > left - MARKER_CHARS - 1:
+            continue
+        kept.append(i)
+        left -= n + MARKER_CHARS
+    return kept
+
+
 class Composer:
     def __init__(self, store: IndexStore, retriever: Retriever, config: AnswerConfig | None = None,
                  model: AnswerModel | None = None) -> None:
@@ -132,7 +150,9 @@ class Composer:
             [(c.doc_id, c.start, c.end) for c in cands], probs, 0.0, self.model.extra_ratio,
             self.config.max_answer_sentences)
         if chosen:
-            quoted = sorted((cands[i] for i in chosen), key=lambda c: c.start)
+            best_first = [cands[i] for i in chosen]
+            kept = fitting([len(c.text) for c in best_first], self.config.max_answer_chars)
+            quoted = sorted((best_first[i] for i in kept), key=lambda c: c.start)
             if query.kind in self.model.follow_kinds:
                 quoted += self._next_sentence(quoted[-1], quoted)
             return self._render(question, quoted, hits, [])
@@ -249,7 +269,7 @@ class Composer:
         budget = self.config.max_answer_chars - len(lead)
         for c in chosen:
             text = c.text
-            if len(text) > budget - 4:
+            if len(text) > budget - MARKER_CHARS - 1:
                 if pieces:
                     break
                 text = _clip(text, budget - 4)
@@ -260,7 +280,7 @@ class Composer:
                                       chunk_id=c.hit.chunk.chunk_id))
             shown = text if len(text) == c.end - c.start else text + "……"
             pieces.append(f"{shown}[{n}]")
-            budget -= len(shown) + 3
+            budget -= len(shown) + MARKER_CHARS
         body = lead + "".join(pieces)
         if ungrounded_numbers(lead, [c.text for c in citations]):  # a composed lead may never bring its own numbers
             body = "".join(pieces)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import select
+from .answer import MARKER_CHARS, fitting, select
 from .evaluation import load_questions, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
 from .ranker import Linear
@@ -241,9 +241,11 @@ def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Thre
 
 
 def answer_text(q: QuestionRows, d: Decision, max_chars: int = 300) -> str:
-    """What the composer would show: the chosen sentences in document order (and the next one for
-    the follow kinds) while they fit in ``max_chars`` — the first is cut to fit, as answer._render does."""
-    order = sorted(d.chosen, key=lambda i: q.positions[i][1])
+    """What the composer would show: the chosen sentences that fit in ``max_chars`` with their
+    citation marks (answer.fitting: the best first, then the others), in document order, and the
+    next one for the follow kinds while it fits — the first is cut to fit, as answer._render does."""
+    kept = [d.chosen[i] for i in fitting([len(q.texts[i]) for i in d.chosen], max_chars)]
+    order = sorted(kept, key=lambda i: q.positions[i][1])
     pieces = [q.texts[i] for i in order]
     if d.follow and order:
         last = order[-1]
@@ -251,12 +253,13 @@ def answer_text(q: QuestionRows, d: Decision, max_chars: int = 300) -> str:
         if q.afters and not any(q.positions[i][1] >= after_start and q.positions[i][0] == q.positions[last][0]
                                 for i in order):
             pieces.append(q.afters[last])
-    text = ""
+    text, left = "", max_chars
     for piece in pieces:
-        if len(text) + len(piece) > max_chars:
-            text = text or piece[:max_chars]
+        if len(piece) > left - MARKER_CHARS - 1:
+            text = text or piece[: left - MARKER_CHARS - 1]
             break
         text += piece
+        left -= len(piece) + MARKER_CHARS
     return text
 
 

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from assistant import training as tr
-from assistant.answer import select
+from assistant.answer import fitting, select
 from assistant.features import FEATURES
 from assistant.ranker import AnswerModel
 from assistant.settings import defaults
@@ -28,6 +28,24 @@ def test_select_quotes_the_best_and_close_neighbours_of_the_same_document():
     assert select(positions, [0.9, 0.7, 0.8, 0.85], 0.5, 0.6, 3) == (0, 1)
     assert select(positions, [0.4, 0.3, 0.2, 0.1], 0.5, 0.6, 3) == ()
     assert select(positions, [0.9, 0.7], 0.5, 1.01, 3) == (0,)
+
+
+def test_the_best_sentence_is_quoted_though_a_long_lesser_one_stands_before_it():
+    """Fitted best first, shown in document order: a long neighbour before the best
+    sentence no longer pushes it out of a 300-character answer."""
+    assert fitting([40, 260], 300) == [0]  # the best (40) and the neighbour (260) do not both fit
+    assert fitting([40, 260, 30], 300) == [0, 2]  # a shorter third one still does
+    assert fitting([400, 20], 300) == [0]  # the best alone, cut to fit
+    long_before = "甲" * 288 + "。"
+    q = tr.QuestionRows(qid="f:1", group="g", kind="fact", answerable=True, keys=[["答案"]],
+                        texts=["答案在这里。", long_before], positions=[("d", 300, 306), ("d", 0, 289)],
+                        features=[{}, {}])
+    text = tr.answer_text(q, tr.Decision(False, (0, 1)))
+    assert text == "答案在这里。"
+    assert tr.answer_text(q, tr.Decision(False, (0,))) == "答案在这里。"
+    short_before = "甲" * 20 + "。"
+    q.texts[1] = short_before
+    assert tr.answer_text(q, tr.Decision(False, (0, 1))) == short_before + "答案在这里。"  # document order
 
 
 def _question(i: int, answerable: bool, good: float, rng: random.Random) -> tr.QuestionRows:
