@@ -52,13 +52,16 @@ def fingerprint(settings: Settings, assistant) -> dict:
         "regularization": settings.train_regularization,
         "sentences_from_hits": settings.sentences_from_hits,
         "top_k": settings.top_k,
+        "max_answer_sentences": settings.max_answer_sentences,  # how much an answer quotes: labels and threshold
+        "max_answer_chars": settings.max_answer_chars,
     }
 
 
 def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
     """Every training question's candidates, cached per question file under a fingerprint of that
     file, the feature code and the index: adding a file collects only its questions."""
-    inputs = {k: v for k, v in fingerprint(settings, assistant).items() if k not in ("training_code", "questions")}
+    inputs = {k: v for k, v in fingerprint(settings, assistant).items()
+              if k not in ("training_code", "questions", "max_answer_sentences", "max_answer_chars")}
     rows: list[tr.QuestionRows] = []
     for question_file in settings.train_questions:
         keyed = {**inputs, "questions": tr.file_fingerprint([question_file])}

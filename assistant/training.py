@@ -31,6 +31,7 @@ from .answer import MARKER_CHARS, fitting, select
 from .evaluation import load_questions, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
 from .ranker import Linear
+from .settings import defaults
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py"
 TRAINING_CODE = ("training.py", "train.py", "ranker.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))
 EXTRA_RATIO_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+# the composer's limits, mirrored here: how many sentences and characters an answer quotes
+MAX_SENTENCES, MAX_CHARS = defaults().max_answer_sentences, defaults().max_answer_chars
 
 
 @dataclass
@@ -231,7 +234,7 @@ def threshold_for(q: QuestionRows, threshold: Threshold) -> float:
 
 
 def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Threshold, extra_ratio: float,
-           follow_kinds: tuple[str, ...] = (), max_sentences: int = 3) -> Decision:
+           follow_kinds: tuple[str, ...] = (), max_sentences: int = MAX_SENTENCES) -> Decision:
     """The choice the composer makes: refuse below the threshold, else answer.select (and, for
     the kinds whose answer follows its setting, the next sentence)."""
     if answered < threshold_for(q, threshold) or not probs:
@@ -240,7 +243,7 @@ def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Thre
                     analysed_kind(q) in follow_kinds)
 
 
-def answer_text(q: QuestionRows, d: Decision, max_chars: int = 300) -> str:
+def answer_text(q: QuestionRows, d: Decision, max_chars: int = MAX_CHARS) -> str:
     """What the composer would show: the chosen sentences that fit in ``max_chars`` with their
     citation marks (answer.fitting: the best first, then the others), in document order, and the
     next one for the follow kinds while it fits — the first is cut to fit, as answer._render does."""
@@ -339,13 +342,13 @@ def _complete(questions: list[QuestionRows], probs: list[list[float]], answered:
 
 
 def choose_extra_ratio(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
-                       threshold: float, max_chars: int = 300) -> float:
+                       threshold: float, max_chars: int = MAX_CHARS) -> float:
     """The ratio that makes the most answers complete (all key groups) within the length limit."""
     return max(EXTRA_RATIO_GRID, key=lambda r: (_complete(questions, probs, answered, threshold, r, (), max_chars), -r))
 
 
 def choose_follow_kinds(questions: list[QuestionRows], probs: list[list[float]], answered: list[float],
-                        threshold: float, ratio: float, max_chars: int = 300) -> tuple[str, ...]:
+                        threshold: float, ratio: float, max_chars: int = MAX_CHARS) -> tuple[str, ...]:
     """The kinds of question whose answers are more often complete when the sentence after the
     quoted one joins them (an effect, a reason, what happened next)."""
     kinds = []
