@@ -42,7 +42,7 @@ FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py"
 # the code that turns collected candidates into the model (a change re-fits, without re-collecting)
 TRAINING_CODE = ("training.py", "train.py", "ranker.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))
-EXTRA_RATIO_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+EXTRA_RATIO_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 # the composer's limits, mirrored here: how many sentences and characters an answer quotes
 MAX_SENTENCES, MAX_CHARS = defaults().max_answer_sentences, defaults().max_answer_chars
 
