@@ -156,11 +156,23 @@ def new_spans(spans: list[Span], question: str) -> list[Span]:
     return [s for s in spans if s.text not in question]
 
 
+# units said two ways (几回 / 三度推迟; 几个钟头 / 8个小时): each read as the first before matching
+SAME_UNIT = {"个钟头": "个小时", "钟头": "小时", "回": "次", "度": "次", "遍": "次", "趟": "次", "千米": "公里"}
+_SAME_UNIT = re.compile("|".join(sorted(SAME_UNIT, key=len, reverse=True)))
+
+
+def same_unit(unit: str) -> str:
+    """``unit`` with a leading unit said another way replaced (个钟头 → 个小时, 回 → 次)."""
+    m = _SAME_UNIT.match(unit)
+    return SAME_UNIT[m.group(0)] + unit[m.end() :] if m else unit
+
+
 def unit_match(text: str, unit: str, question: str) -> float:
     """How much of the asked unit (多少**兆瓦**) follows a number the question does not name:
     the longest matching prefix of ``unit`` over its length (0 when no number carries it)."""
     if not unit:
         return 0.0
+    unit = same_unit(unit)
     best = 0
     named = set(_DIGITS.findall(question))
     for span, after in quantities(text):
@@ -168,6 +180,7 @@ def unit_match(text: str, unit: str, question: str) -> float:
         if digits and all(d in named for d in digits):
             continue
         k = 0
+        after = same_unit(after)
         while k < min(len(unit), len(after)) and after[k] == unit[k]:
             k += 1
         best = max(best, k)

@@ -36,6 +36,13 @@ def test_unit_match_ignores_numbers_the_question_names():
     assert t.unit_match("开工", "", q) == 0.0
 
 
+def test_a_unit_said_another_way_still_matches():
+    assert t.unit_match("最长的一次会开了8个小时。", "个钟头", "评议会开了几个钟头？") == 1.0
+    assert t.unit_match("三度推迟了婚期", "回", "婚期推迟了几回？") == 1.0
+    assert t.unit_match("全长47.6公里", "千米", "全长多少千米？") == 1.0
+    assert t.unit_match("开了8个小时", "个月", "开了几个月？") < 1.0  # another unit stays another
+
+
 def test_slot_match_wants_a_new_name_of_the_asked_sort():
     q = "十堰市第一座地下污水处理项目位于哪个区"
     assert t.slot_match("项目在郧阳区城关镇", "区", q) == 1.0
