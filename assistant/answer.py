@@ -272,7 +272,7 @@ class Composer:
             if len(text) > budget - MARKER_CHARS - 1:
                 if pieces:
                     break
-                text = _clip(text, budget - 4)
+                text = _clip(text, budget - MARKER_CHARS - 1)
             doc = self.store.documents[c.doc_id]
             n = len(citations) + 1
             citations.append(Citation(n=n, doc_id=c.doc_id, title=doc.title, text=doc.text[c.start : c.start + len(text)],

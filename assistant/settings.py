@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     sentences_from_hits: int = 6  # candidate sentences come from this many top passages
     # at most this many sentences, fitted best first into max_answer_chars; which close sentences
     # join the best one is the answer model's (extra_ratio, chosen out of fold). 5 instead of 3:
-    # held-out Chinese questions right 86.4% → 89.1% at the same refusal rates (docs/quality.md)
+    # held-out Chinese questions right 86.4% → 88.8% at the same refusal rates (docs/quality.md)
     max_answer_sentences: int = 5
     answer_model: Path = PROJECT_ROOT / "assistant" / "answer_model.json"  # written by `python -m assistant train`
     refusal_threshold: float = -1.0  # < 0: the threshold calibrated with the answer model (see docs/quality.md)

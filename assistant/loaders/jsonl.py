@@ -4,15 +4,15 @@ corpus of 55k articles is never held whole in memory (:func:`iter_jsonl`).
 
 Researchers cite their own ids, so a line's ``id`` is the document's id (``doc_id``), and its
 ``title``, ``date``, ``url``, ``author`` and ``source`` (where it was published) are the document's
-metadata. A line without an id gets the content hash of its text (stable across edits of other lines). A line whose id an earlier line
-of the file already used is skipped and reported with both line numbers — an id must name one
-text. Across files the same rule holds in :func:`assistant.loaders.load_paths`, except that the
+metadata. A line without an id gets the content hash of its text (stable across edits of other
+lines). A line whose id an earlier line of the file already used is skipped and reported with both
+line numbers — an id must name one text. Across files the same rule holds in :func:`assistant.loaders.load_paths`, except that the
 very same text under the same id (one article in two corpus files) is simply loaded once.
 
 A sidecar (``news.jsonl.meta.json``, written by the library tab when an upload gives a title or a
 date) supplies what a line does not say itself: its ``date``, ``author``, ``url`` and ``source``
-for every line without one, its ``title`` only when the file holds a single document. A lone surrogate
-(``"\ud800"`` in the JSON) becomes U+FFFD, as the text must be valid UTF-8 to be indexed."""
+for every line without one, its ``title`` only when the file holds a single document. A lone
+surrogate (``"\ud800"`` in the JSON) becomes U+FFFD, as the text must be valid UTF-8 to be indexed."""
 
 from __future__ import annotations
 
