@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from . import docmeta
 from .candidates import Candidate, SentenceIndex, candidates_from_hits
@@ -73,6 +75,7 @@ def select(positions: list[tuple[str, int, int]], probs: list[float], threshold:
     return tuple(chosen)
 
 
+T = TypeVar("T")
 MARKER_CHARS = 3  # the citation mark “[n]” after each quoted sentence
 
 
@@ -80,7 +83,7 @@ def fitting(lengths: list[int], budget: int) -> list[int]:
     """Which of the sentences to quote (their lengths, best first) fit in ``budget`` characters with
     their citation marks: the best always (cut to fit when it alone is too long), then each further
     one that still fits. Filled in document order instead, a long lesser sentence standing before
-    the best one pushed the best one out of the answer."""
+    the best one pushed the best one out of the answer. They are shown in :func:`shown_order`."""
     kept: list[int] = []
     left = budget
     for i, n in enumerate(lengths):
@@ -89,6 +92,11 @@ def fitting(lengths: list[int], budget: int) -> list[int]:
         kept.append(i)
         left -= n + MARKER_CHARS
     return kept
+
+
+def shown_order(best_first: list[T], start: Callable[[T], int]) -> list[T]:
+    """The best sentence first, as [1] (the one a reader quotes), then the others in document order."""
+    return best_first[:1] + sorted(best_first[1:], key=start)
 
 
 class Composer:
@@ -151,10 +159,10 @@ class Composer:
             self.config.max_answer_sentences)
         if chosen:
             best_first = [cands[i] for i in chosen]
-            kept = fitting([len(c.text) for c in best_first], self.config.max_answer_chars)
-            quoted = sorted((best_first[i] for i in kept), key=lambda c: c.start)
+            kept = [best_first[i] for i in fitting([len(c.text) for c in best_first], self.config.max_answer_chars)]
+            quoted = shown_order(kept, lambda c: c.start)
             if query.kind in self.model.follow_kinds:
-                quoted += self._next_sentence(quoted[-1], quoted)
+                quoted += self._next_sentence(max(quoted, key=lambda c: c.start), quoted)
             return self._render(question, quoted, hits, [])
         lost = self._lost_number(query, cands)
         if lost is not None:

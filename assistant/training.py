@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import MARKER_CHARS, fitting, select
+from .answer import MARKER_CHARS, fitting, select, shown_order
 from .evaluation import load_questions, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
 from .ranker import Linear
@@ -244,14 +244,14 @@ def decide(q: QuestionRows, probs: list[float], answered: float, threshold: Thre
 
 
 def answer_text(q: QuestionRows, d: Decision, max_chars: int = MAX_CHARS) -> str:
-    """What the composer would show: the chosen sentences that fit in ``max_chars`` with their
-    citation marks (answer.fitting: the best first, then the others), in document order, and the
-    next one for the follow kinds while it fits — the first is cut to fit, as answer._render does."""
+    """What the composer would show: the chosen sentences that fit in ``max_chars`` with their marks
+    (answer.fitting) in answer.shown_order, and the next one for the follow kinds while it fits —
+    the first is cut to fit, as answer._render does."""
     kept = [d.chosen[i] for i in fitting([len(q.texts[i]) for i in d.chosen], max_chars)]
-    order = sorted(kept, key=lambda i: q.positions[i][1])
+    order = shown_order(kept, lambda i: q.positions[i][1])
     pieces = [q.texts[i] for i in order]
     if d.follow and order:
-        last = order[-1]
+        last = max(order, key=lambda i: q.positions[i][1])
         after_start = q.positions[last][2]
         if q.afters and not any(q.positions[i][1] >= after_start and q.positions[i][0] == q.positions[last][0]
                                 for i in order):

@@ -45,6 +45,14 @@ def test_answers_quote_the_source_with_citations(corpus_assistant, question, exp
     _check_citations(corpus_assistant, answer)
 
 
+def test_the_best_sentence_is_cited_first(corpus_assistant):
+    """An answer may quote close sentences beside the best one (江口县县长杨云 before 县委书记杨华祥 in the
+    text); the best comes first, as [1], the one a reader quotes."""
+    answer = corpus_assistant.ask("江口县委书记是谁？")
+    assert "杨华祥" in answer.citations[0].text and answer.text.index("杨华祥") < answer.text.index("[1]")
+    _check_citations(corpus_assistant, answer)
+
+
 def test_a_formula_made_of_formulas_gathers_its_parts(corpus_assistant):
     answer = corpus_assistant.ask("“三个四”新时代群众工作法包括哪些？")
     for part in ["四个下沉", "四个结合", "四个覆盖"]:

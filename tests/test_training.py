@@ -31,7 +31,7 @@ def test_select_quotes_the_best_and_close_neighbours_of_the_same_document():
 
 
 def test_the_best_sentence_is_quoted_though_a_long_lesser_one_stands_before_it():
-    """Fitted best first, shown in document order: a long neighbour before the best
+    """Fitted best first, shown best first and the rest in document order: a long neighbour before the best
     sentence no longer pushes it out of a 300-character answer."""
     assert fitting([40, 260], 300) == [0]  # the best (40) and the neighbour (260) do not both fit
     assert fitting([40, 260, 30], 300) == [0, 2]  # a shorter third one still does
@@ -45,7 +45,11 @@ def test_the_best_sentence_is_quoted_though_a_long_lesser_one_stands_before_it()
     assert tr.answer_text(q, tr.Decision(False, (0,))) == "答案在这里。"
     short_before = "甲" * 20 + "。"
     q.texts[1] = short_before
-    assert tr.answer_text(q, tr.Decision(False, (0, 1))) == short_before + "答案在这里。"  # document order
+    assert tr.answer_text(q, tr.Decision(False, (0, 1))) == "答案在这里。" + short_before  # the best is [1]
+    q.texts.append("乙。")
+    q.positions.append(("d", 400, 402))
+    q.features.append({})
+    assert tr.answer_text(q, tr.Decision(False, (0, 2, 1))) == "答案在这里。" + short_before + "乙。"  # the rest in order
 
 
 def _question(i: int, answerable: bool, good: float, rng: random.Random) -> tr.QuestionRows:
