@@ -79,6 +79,11 @@ T = TypeVar("T")
 MARKER_CHARS = 3  # the citation mark “[n]” after each quoted sentence
 
 
+def room(left: int) -> int:
+    """The longest sentence that still fits, with its citation mark, in ``left`` characters."""
+    return left - MARKER_CHARS - 1
+
+
 def fitting(lengths: list[int], budget: int) -> list[int]:
     """Which of the sentences to quote (their lengths, best first) fit in ``budget`` characters with
     their citation marks: the best always (cut to fit when it alone is too long), then each further
@@ -87,7 +92,7 @@ def fitting(lengths: list[int], budget: int) -> list[int]:
     kept: list[int] = []
     left = budget
     for i, n in enumerate(lengths):
-        if kept and n > left - MARKER_CHARS - 1:
+        if kept and n > room(left):
             continue
         kept.append(i)
         left -= n + MARKER_CHARS
@@ -277,10 +282,10 @@ class Composer:
         budget = self.config.max_answer_chars - len(lead)
         for c in chosen:
             text = c.text
-            if len(text) > budget - MARKER_CHARS - 1:
+            if len(text) > room(budget):
                 if pieces:
                     break
-                text = _clip(text, budget - MARKER_CHARS - 1)
+                text = _clip(text, room(budget))
             doc = self.store.documents[c.doc_id]
             n = len(citations) + 1
             citations.append(Citation(n=n, doc_id=c.doc_id, title=doc.title, text=doc.text[c.start : c.start + len(text)],

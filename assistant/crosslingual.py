@@ -80,7 +80,7 @@ class GlossedWords:
                 text = _GLOSS_NOTES.sub(" ", gloss).strip().lower()
                 if text.startswith(_REFERRING_GLOSS):
                     continue
-                english = [w for w in _ENGLISH_WORD.findall(text) if w not in ENGLISH_STOP_WORDS]
+                english = [w for w in _ENGLISH_WORD.findall(text) if w not in self._stop]
                 if not english or len(english) > MAX_GLOSS_WORDS:
                     continue
                 for w in english:

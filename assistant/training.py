@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import MARKER_CHARS, fitting, select, shown_order
+from .answer import MARKER_CHARS, fitting, room, select, shown_order
 from .evaluation import load_questions, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
 from .ranker import Linear
@@ -258,8 +258,8 @@ def answer_text(q: QuestionRows, d: Decision, max_chars: int = MAX_CHARS) -> str
             pieces.append(q.afters[last])
     text, left = "", max_chars
     for piece in pieces:
-        if len(piece) > left - MARKER_CHARS - 1:
-            text = text or piece[: left - MARKER_CHARS - 1]
+        if len(piece) > room(left):
+            text = text or piece[: room(left)]
             break
         text += piece
         left -= len(piece) + MARKER_CHARS
