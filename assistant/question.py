@@ -29,6 +29,15 @@ QUESTION_FRAMES = re.compile(
     r"在哪里|在哪儿|在哪|哪里|怎么样|怎样|如何|为什么|为何|什么时候|哪一年|哪年|哪对|哪位|哪个|哪些|什么|"
     r"请问|请|帮我|查一下|介绍一下|说说|讲讲|能不能|可以|吗|呢"
 )
+# spoken asking words, read as their written forms so a question typed the way people talk is
+# analysed like the written one (叫啥 → 叫什么, 咋样 → 怎么样, 几时 → 什么时候)
+SPOKEN_ASKING: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"为啥"), "为什么"), (re.compile(r"啥时候?|几时|多会儿"), "什么时候"), (re.compile(r"咋样"), "怎么样"),
+    (re.compile(r"咋"), "怎么"), (re.compile(r"啥子?"), "什么"), (re.compile(r"干嘛"), "干什么"),
+    # spoken fillers carry no topic, and the corpus never writes them: as content words they would
+    # be its rarest words and the quote would seem to miss them
+    (re.compile(r"(想|我想)?(问一?下|知道一?下?)|告诉我|给我|跟我|咱们?|俺们?|到底|究竟|来着|[呗哈啦嘞喽](?=[？?！!。]*$)|"
+                r"那个|这个|那边|这边|里头"), ""))
 # part of speech → how much a missing word of that kind says the corpus cannot answer
 POS_WEIGHT = {"n": 1.0, "nr": 1.2, "ns": 1.0, "nt": 1.0, "nz": 1.0, "eng": 1.2, "m": 0.8, "t": 0.8, "vn": 0.8,
               "j": 1.0, "x": 1.0}
@@ -49,11 +58,12 @@ KINDS: list[tuple[str, re.Pattern]] = [
                         r"|(做|干)什么(工作|的)|是干什么的|是做什么的")),
     ("who", re.compile(r"谁|什么人|哪位|哪对|哪些人|名字|叫什么|姓什么|哪名|哪一位")),
     ("when", re.compile(r"什么时候|何时|哪一?年|哪个?月|哪一?天|几月|几号|几日|什么时间|日期|哪个时间|何年")),
-    ("number", re.compile(r"多少|几[个名户人家年次项条天岁倍成万亿千百]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
+    # 几 asks a number, but not in 这几项/哪几个 (which ones), 十几个/好几个 (a rough count already given)
+    ("number", re.compile(r"多少|第几|(?<![这那哪十好数])几[个名户人家年次项条天岁倍成万亿千百]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
                           r"率是|增长了?几|增幅|降幅")),
     ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地|哪个(省|市|县|区|镇|乡|村|国家|地区|城市)|哪(国|省|市|县)")),
     ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么")),
-    ("effect", re.compile(r"作用|效果|成效|意义|影响|带来了?什么|取得了?什么|有何好处|成果|变化|结果如何")),
+    ("effect", re.compile(r"作用|效果|成效|意义|影响|(带来|取得|达到|产生)了?(什么|哪些)|有何好处|成果|变化|什么结果|结果如何")),
     ("compare", re.compile(r"相比|比较|区别|不同|差别|对比|相较")),
     ("list", re.compile(r"哪些|哪几|包括|包含|有什么|分别|几大|几项|几个方面|哪[三四五六七八九十两]")),
     ("definition", re.compile(r"什么是|是什么|指什么|是指|含义|意思|内容|何谓")),
@@ -194,8 +204,15 @@ def asked_unit(normalized: str) -> str:
     return m.group(1) if m else ""
 
 
+def written_asking(normalized: str) -> str:
+    """The question with its spoken asking words in their written forms."""
+    for pattern, written in SPOKEN_ASKING:
+        normalized = pattern.sub(written, normalized)
+    return normalized
+
+
 def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
-    normalized = normalize(text)
+    normalized = written_asking(normalize(text))
     topic = QUESTION_FRAMES.sub("，", normalized)
     language = question_language(text)
     names: tuple[str, ...] = ()

@@ -29,6 +29,10 @@ from assistant.question import Vocabulary, analyze, asked_slot, asked_unit, cove
     ("该县的发展规划是哪一年发布的？", "when"),
     ("Who is the county head of Jiangkou?", "who"),
     ("How many villages were poor?", "number"),
+    ("三大战略是哪几个？", "list"),  # 哪几/这几 ask which ones, not how many
+    ("在十几个县里江口排第几？", "number"),  # 十几个 is a count given; 第几 asks a rank
+    ("村里有好几个合作社，最大的是哪个？", "other"),
+    ("精准识别最后达到了什么结果？", "effect"),
     ("今天天气不错", "other"),
 ])
 def test_kinds(question, kind):
@@ -84,3 +88,22 @@ def test_a_name_jieba_glued_a_character_to_is_cut_back_to_the_corpus_name():
     assert vocab.known_name("陈婵驻") == "陈婵" and vocab.known_name("郑某刚") == "郑某"
     assert vocab.known_name("青山村") == "青山村"  # a place suffix is part of the name: still unknown
     assert vocab.known_name("坝梅村") == "坝梅村" and vocab.known_name("张三丰") == "张三丰"
+
+
+@pytest.mark.parametrize("spoken, kind, written", [
+    ("江口县长叫啥？", "who", "江口县长叫什么"),
+    ("梵瑞社区啥时候建好的？", "when", "梵瑞社区什么时候建好的"),
+    ("凯德街道为啥拿了蜗牛奖？", "reason", "凯德街道为什么拿了蜗牛奖"),
+    ("杨云是干啥的？", "role", "杨云是干什么的"),
+    ("精准退出咋搞的来着？", "how", "精准退出怎么搞的"),
+])
+def test_spoken_asking_words_are_read_as_written_ones(spoken, kind, written):
+    q = analyze(spoken, Vocabulary({}, n_chunks=10, glossary_forms={}))
+    assert q.kind == kind and q.normalized.rstrip("？?") == written
+
+
+def test_spoken_fillers_are_not_content_words():
+    vocab = Vocabulary({"梵瑞": 2, "社区": 9, "书记": 5}, n_chunks=100, glossary_forms={})
+    q = analyze("俺想问下咱那个梵瑞社区到底是咋建起来的呗", vocab)
+    assert q.kind == "how" and not {"俺", "咱", "那个", "到底", "问下", "呗"} & set(q.words)
+    assert "梵瑞" in q.words
