@@ -211,6 +211,12 @@ def _eval_file(args: argparse.Namespace, base, path: Path) -> None:
     sys.stdout.flush()
 
 
+def training_stem(train_questions: tuple[Path, ...], path: Path) -> str:
+    """The training set a question file is, by content (../shared/eval/questions.jsonl is seed-public)."""
+    data = path.read_bytes()
+    return next((p.stem for p in train_questions if p.exists() and p.read_bytes() == data), path.stem)
+
+
 def _fold_assistants(base, path: Path, questions: list[dict]) -> dict:
     """``eval --cv``: each training question answered by a model that never saw its fold."""
     from .train import cached_rows, fold_models, training_assistant
@@ -220,8 +226,9 @@ def _fold_assistants(base, path: Path, questions: list[dict]) -> dict:
     models = fold_models(settings, rows)
     variants: dict[int, object] = {}
     out = {}
+    stem = training_stem(settings.train_questions, path)
     for q in questions:
-        model = models.get(f"{path.stem}:{q.get('id')}")
+        model = models.get(f"{stem}:{q.get('id')}")
         if model is not None:
             out[q.get("id")] = variants.setdefault(id(model), base.with_settings(answer_model=model))
     print(f"交叉验证 / cross-validated: {len(out)}/{len(questions)} 个问题由未见过其所在折的模型回答", file=sys.stderr)

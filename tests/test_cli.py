@@ -112,3 +112,15 @@ def test_damaged_index_gives_a_clear_cli_error(tmp_path):
     assert rebuilt.returncode == 0, rebuilt.stderr
     res = _run(["search", "四拼四争", "--json"], index_dir)
     assert res.returncode == 0 and json.loads(res.stdout)
+
+
+def test_a_copy_of_a_training_set_is_cross_validated_as_that_set(tmp_path):
+    from assistant.cli import training_stem
+
+    train = tmp_path / "seed-public.jsonl"
+    train.write_text('{"id": "p01"}\n', encoding="utf-8")
+    copy, other = tmp_path / "questions.jsonl", tmp_path / "mine.jsonl"
+    copy.write_bytes(train.read_bytes())
+    other.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert training_stem((train,), copy) == "seed-public"
+    assert training_stem((train,), other) == "mine"
