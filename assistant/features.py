@@ -100,11 +100,19 @@ def _missing(items: tuple[str, ...], text: str) -> float:
     return sum(1 for x in items if x not in text) / len(items) if items else 0.0
 
 
+_ASKS_NAME = re.compile(r"叫什么|名字|名称|称号|叫做")
+_NAMED = re.compile(r"“[^”]{2,24}”|《[^》]{1,40}》")
+
+
 def typed_spans(kind: str, text: str, question: str) -> list[types.Span]:
     """Spans of ``text`` of the asked kind that the question does not already name."""
     shape = _TYPED.get(kind)
     if shape == "person":
-        return types.new_spans(types.persons(text), question)
+        # 叫什么/名字 asks the name of whatever is named: a party, a plan or a title as well as a person
+        spans = types.persons(text)
+        if _ASKS_NAME.search(question):
+            spans += types.organisations(text) + [types.Span(m.start(), m.end(), m.group(0)) for m in _NAMED.finditer(text)]
+        return types.new_spans(spans, question)
     if shape == "date":
         pattern = types.YEAR if re.search(r"哪一?年|年份|何年|which year|what year", question) else types.DATE
         return [types.Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text) if m.group(0) not in question]

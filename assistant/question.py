@@ -58,8 +58,9 @@ KINDS: list[tuple[str, re.Pattern]] = [
                         r"|(做|干)什么(工作|的)|是干什么的|是做什么的")),
     ("who", re.compile(r"谁|什么人|哪位|哪对|哪些人|名字|叫什么|姓什么|哪名|哪一位")),
     ("when", re.compile(r"什么时候|何时|哪一?年|哪个?月|哪一?天|几月|几号|几日|什么时间|日期|哪个时间|何年")),
-    # 几 asks a number, but not in 这几项/哪几个 (which ones), 十几个/好几个 (a rough count already given)
-    ("number", re.compile(r"多少|第几|(?<![这那哪十好数])几[个名户人家年次项条天岁倍成万亿千百]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
+    # 几 asks a number (几栋, 几个钟头), but not in 这几项/哪几个 (which ones), 十几个/好几个 (a rough count
+    # already given) or 几乎 (almost)
+    ("number", re.compile(r"多少|第几|(?<![这那哪十好数])几(?![乎十])[\u4e00-\u9fff]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
                           r"率是|增长了?几|增幅|降幅")),
     ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地|哪个(省|市|县|区|镇|乡|村|国家|地区|城市)|哪(国|省|市|县)")),
     ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么")),

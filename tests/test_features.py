@@ -89,3 +89,9 @@ def test_a_long_document_covers_the_question_only_near_the_sentence():
     assert far["place_missing_doc"] > 0 and far["cov_doc"] < 1.0
     near = _features("2022年宜宾市叙州区种植水稻多少亩？", sentence, doc=sentence + "其他新闻内容。" * 100 + "叙州区")
     assert near["place_missing_doc"] < far["place_missing_doc"]
+
+
+def test_what_something_is_called_is_answered_by_any_name_not_only_a_person():
+    sentence = "玻利维亚执政党“争取社会主义运动党”内部关系紧张。"
+    assert _features("玻利维亚的执政党叫什么？", sentence)["type_ok"] == 1.0
+    assert _features("玻利维亚执政党的领导人是谁？", sentence)["type_ok"] == 0.0  # 谁 still wants a person
