@@ -151,13 +151,14 @@ class Settings(BaseSettings):
     train_index_dir: Path = PROJECT_ROOT / ".cache" / "index-train"
     train_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f for f in (
         "seed-public.jsonl", "team-dev.jsonl", "team-heldout.jsonl", "seed-a.jsonl", "seed-c.jsonl", "seed-d.jsonl",
-        "seed-e.jsonl", "seed-i.jsonl", "news-a.jsonl", "news-c.jsonl", "news-d.jsonl", "news-e.jsonl", "news-i.jsonl",
-        "english-a.jsonl")) + (
+        "seed-e.jsonl", "seed-i.jsonl", "seed-k.jsonl", "news-a.jsonl", "news-c.jsonl", "news-d.jsonl", "news-e.jsonl",
+        "news-i.jsonl", "news-k.jsonl", "english-a.jsonl")) + (
         SHARED_DIR / "eval" / "news-questions.jsonl",)
     heldout_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl", "seed-f.jsonl",
                                                   "news-f.jsonl", "seed-g.jsonl", "seed-h.jsonl", "news-g.jsonl",
-                                                  "news-h.jsonl", "seed-j.jsonl", "news-j.jsonl"))
+                                                  "news-h.jsonl", "seed-j.jsonl", "news-j.jsonl", "seed-l.jsonl",
+                                                  "news-l.jsonl"))
     non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
