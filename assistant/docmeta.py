@@ -30,7 +30,7 @@ LABELS = {"title": "标题", "author": "作者", "source": "来源", "reporter":
 ASKED = [
     ("reporter", re.compile(r"记者|采写|报道(的)?人")),
     ("author", re.compile(r"作者|撰写|撰稿|谁写|写的|执笔")),
-    ("source", re.compile(r"来源|出处|哪家媒体|刊载|转载|出自")),
+    ("source", re.compile(r"来源|出处|哪家媒体|刊载|转载|出自|刊登|(发表|登|刊)在(哪|什么)")),
     ("date", re.compile(r"哪天|何时|时间|日期|发表|发布|刊发")),
     ("title", re.compile(r"标题|题目|题为|叫什么")),
 ]
@@ -67,7 +67,8 @@ def extract(text: str, given: dict[str, str] | None = None) -> list[MetaField]:
 
 # words that ask about a document without saying which one: 这篇文章, 末尾署名的作者, 什么时候发表
 _ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|那|篇|则|份|个|位|文章|报道|稿件|稿子|新闻|资料|材料|案例|文档|文件|文|的|是|谁|什么|哪|"
-                                  r"作者|记者|通讯员|来源|出处|标题|题目|发表|发布|刊发|撰写|写|体裁|类型|属于|里|说|吗|呢|"
+                                  r"作者|记者|通讯员|来源|出处|出自|刊登|刊载|转载|登|在|地方|媒体|哪家|标题|题目|发表|发布|刊发|撰写|"
+                                  r"撰稿人?|写|体裁|类型|属于|里|说|吗|呢|"
                                   r"末尾|结尾|开头|文末|文首|括号|署名|署|名字|姓名|叫|时候|时间|日期|哪天|何时|年份|"
                                   r"[，。？?！!、()（）\s]")
 

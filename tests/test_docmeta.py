@@ -36,6 +36,7 @@ def test_what_a_question_about_the_document_asks():
     assert asked_field("这篇文章的作者是谁？") == "author"
     assert asked_field("这篇报道的记者是谁？") == "reporter"
     assert asked_field("这篇稿子来源是哪里？") == "source"
+    assert asked_field("本文刊登在什么地方？") == "source" and asked_field("这篇报道出自哪里？") == "source"
     assert asked_field("文章标题是什么？") == "title"
     found = extract("（记者 王明）今天下雨。")
     assert find(found, "author").value == "王明"  # no author line: the reporter wrote it
@@ -50,6 +51,7 @@ def test_whether_a_question_says_which_document():
     # where the name stands and when it was published are not a document's name
     assert not names_something("文章末尾括号里署的是哪位作者的名字？")
     assert not names_something("这篇文章是什么时候发表的？")
+    assert not names_something("本文刊登在什么地方？") and not names_something("这份材料的撰稿人是谁？")
 
 
 def test_the_named_part_is_matched_against_titles():

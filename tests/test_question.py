@@ -23,6 +23,7 @@ from assistant.question import Vocabulary, analyze, asked_slot, asked_unit, cove
     ("这篇介绍江口脱贫经验的报道是谁写的？", "meta"),
     ("文章末尾署的是哪位作者的名字？", "meta"),
     ("文章的出处是哪里？", "meta"),
+    ("江口这篇报道出自哪里？", "meta"),
     ("文章末尾署名的记者叫什么名字？", "meta"),
     ("江口县扶贫资金的来源是什么？", "definition"),  # a source of funds is a fact in the text, not the document's
     ("杨华祥在省委党校讲课的题目是什么？", "definition"),
