@@ -65,9 +65,12 @@ def extract(text: str, given: dict[str, str] | None = None) -> list[MetaField]:
     return out
 
 
+# words naming a fact about a document itself (its author, where and when it was published, its
+# title): a question about the document names one of them (question.KINDS "meta")
+FIELD_WORDS = "作者|记者|通讯员|来源|出处|出自|刊登|刊载|标题|题目|发表|发布|刊发|撰写"
 # words that ask about a document without saying which one: 这篇文章, 末尾署名的作者, 什么时候发表
 _ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|那|篇|则|份|个|位|文章|报道|稿件|稿子|新闻|资料|材料|案例|文档|文件|文|的|是|谁|什么|哪|"
-                                  r"作者|记者|通讯员|来源|出处|出自|刊登|刊载|转载|登|在|地方|媒体|哪家|标题|题目|发表|发布|刊发|撰写|"
+                                  rf"{FIELD_WORDS}|转载|登|在|地方|媒体|"
                                   r"撰稿人?|写|体裁|类型|属于|里|说|吗|呢|"
                                   r"末尾|结尾|开头|文末|文首|括号|署名|署|名字|姓名|叫|时候|时间|日期|哪天|何时|年份|"
                                   r"[，。？?！!、()（）\s]")

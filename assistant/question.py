@@ -19,6 +19,7 @@ import jieba.posseg as pseg
 
 from .answer_types import PLACE_SUFFIXES
 from .crosslingual import GlossedWords, PinyinNames
+from .docmeta import FIELD_WORDS
 from .normalize import normalize
 from .terms import terms_in
 from .tokens import STOPWORDS, content_words
@@ -49,8 +50,8 @@ KINDS: list[tuple[str, re.Pattern]] = [
     # about the document itself: “这篇（…）的作者/来源/标题”, “作者是谁”, “哪位作者”, “署名是谁” — a
     # 来源/标题/题目 needs the document named (资金来源, 讲课的题目 are facts in the text)
     ("meta", re.compile(r"(这|该|此|本)(篇|则|份|个)?(文章|报道|稿件|新闻|资料|材料|文档|文件|文)?.{0,6}"
-                        r"(作者|记者|通讯员|来源|出处|出自|刊登|刊载|标题|题目|发表|发布|刊发|撰写)"
-                        r"|(这|该|此|本)(篇|则|份).{0,10}(作者|记者|通讯员|来源|出处|出自|刊登|刊载|标题|题目|发表|发布|刊发|撰写)"
+                        rf"({FIELD_WORDS})"
+                        rf"|(这|该|此|本)(篇|则|份).{{0,10}}({FIELD_WORDS})"
                         r"|(作者|记者|撰稿人)是(谁|什么|哪)|(文章|报道|稿件|新闻|本文|全文)的?(出处|来源|标题|题目)"
                         r"|(谁|哪位记者)(写|撰写|报道)的|哪位(作者|记者|撰稿人)|(作者|撰稿人)的?(署名|名字|姓名)"
                         r"|署名(是|为)?(谁|什么|哪)|署名的?(作者|记者)|(文末|末尾|结尾|开头|文首).{0,8}(署名|作者|记者|通讯员)")),
@@ -206,7 +207,7 @@ def asked_unit(normalized: str) -> str:
 
 
 def written_asking(normalized: str) -> str:
-    """The question with its spoken asking words in their written forms."""
+    """The question with its spoken asking words in their written forms and its spoken fillers dropped."""
     for pattern, written in SPOKEN_ASKING:
         normalized = pattern.sub(written, normalized)
     return normalized
