@@ -34,6 +34,8 @@ from assistant.question import Vocabulary, analyze, asked_slot, asked_unit, cove
     ("在十几个县里江口排第几？", "number"),  # 十几个 is a count given; 第几 asks a rank
     ("村里有好几个合作社，最大的是哪个？", "other"),
     ("精准识别最后达到了什么结果？", "effect"),
+    ("江口脱贫攻坚最后是什么结果？", "effect"),
+    ("精准退出最终达到了什么目标？", "effect"),
     ("梵瑞社区总共有几栋楼？", "number"),
     ("几乎所有农户都参加了吗？", "other"),
     ("今天天气不错", "other"),
