@@ -42,6 +42,11 @@ DATE = re.compile(r"(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[�
                   r"|\d{1,2}[:：]\d{2}|(?:周|星期)[一二三四五六日天]|[春夏秋冬]季|凌晨|上午|下午|晚上|当天|次日)")
 YEAR = re.compile(r"(?:19|20)\d{2}\s*年|年代")
 QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*([^\d\s，,。；;、：:！!？?（）()“”\"]{0,4})" % (NUMERAL, MAGNITUDE))
+# a count written in characters before its measure word (三度推迟, 八大攻坚战, 十余个): not a lone 一
+# (一个, 一些 are articles), not after 第/周/星期 (an order or a weekday)
+MEASURE_WORDS = "个次度回遍趟名位人户家项条件座栋幢所处种类批场支只头台辆架艘倍成大届期轮年天月周岁"
+WORD_COUNT = re.compile(r"(?<![第周期])(?:[二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*|一[十百千万亿]"
+                        r"[零〇一二两三四五六七八九十百千万亿]*)(?:多|余|来|几)?[%s]" % MEASURE_WORDS)
 PERCENT = re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之[零一二两三四五六七八九十百点]+|[一二三四五六七八九十]成")
 ROLE = re.compile(r"(?:%s)" % _TITLE)
 REASON_MARKERS = re.compile(r"因为|由于|原因|为了|因此|所以|导致|是因|缘于|源于|在于|鉴于|为此|之所以|造成")
@@ -157,7 +162,7 @@ def new_spans(spans: list[Span], question: str) -> list[Span]:
 
 
 # units said two ways (几回 / 三度推迟; 几个钟头 / 8个小时): each read as the first before matching
-SAME_UNIT = {"个钟头": "个小时", "钟头": "小时", "回": "次", "度": "次", "遍": "次", "趟": "次", "千米": "公里"}
+SAME_UNIT = {"个钟头": "个小时", "钟头": "小时", "回": "次", "度": "次", "遍": "次", "趟": "次", "千米": "公里", "幢": "栋"}
 _SAME_UNIT = re.compile("|".join(sorted(SAME_UNIT, key=len, reverse=True)))
 
 

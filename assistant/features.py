@@ -120,6 +120,7 @@ def typed_spans(kind: str, text: str, question: str) -> list[types.Span]:
         named = set(_DIGITS.findall(question))
         undated = types.DATE.sub(lambda m: " " * len(m.group(0)), text)
         spans = [types.Span(m.start(), m.end(), m.group(0)) for m in _DIGITS.finditer(undated) if m.group(0) not in named]
+        spans += [types.Span(m.start(), m.end(), m.group(0)) for m in types.WORD_COUNT.finditer(undated) if m.group(0) not in question]
         return spans + [types.Span(m.start(), m.end(), m.group(0)) for m in types.PERCENT.finditer(text)]
     if shape == "place":
         return types.new_spans(types.places(text), question)

@@ -48,3 +48,15 @@ def test_slot_match_wants_a_new_name_of_the_asked_sort():
     assert t.slot_match("项目在郧阳区城关镇", "区", q) == 1.0
     assert t.slot_match("项目在十堰市", "区", q) == 0.0
     assert t.slot_match("海军陆战队正在灭火", "部队", "哪支部队灭火") == 0.5
+
+
+def test_counts_written_in_characters_before_a_measure_word():
+    found = lambda s: [m.group(0) for m in t.WORD_COUNT.finditer(s)]  # noqa: E731
+    assert found("在脱贫攻坚重任前三度推迟了婚期") == ["三度"]
+    assert found("明确了八大攻坚战，建成十余个基地，一百多户") == ["八大", "十余个", "一百多户"]
+    # a lone 一 is an article, 第/星期 make an order or a weekday, a numeral inside a word is no count
+    assert found("一些人第一次来，星期三天气好，四拼四争，千万不要，十分感动") == []
+
+
+def test_buildings_counted_in_either_measure_word():
+    assert t.unit_match("47幢高楼错落有致", "栋", "梵瑞社区总共有几栋楼？") == 1.0

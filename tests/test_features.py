@@ -95,3 +95,8 @@ def test_what_something_is_called_is_answered_by_any_name_not_only_a_person():
     sentence = "玻利维亚执政党“争取社会主义运动党”内部关系紧张。"
     assert _features("玻利维亚的执政党叫什么？", sentence)["type_ok"] == 1.0
     assert _features("玻利维亚执政党的领导人是谁？", sentence)["type_ok"] == 0.0  # 谁 still wants a person
+
+
+def test_a_count_in_characters_answers_how_many():
+    assert _features("他们推迟了几次婚期？", "两人三度推迟了婚期。")["type_ok"] == 1.0
+    assert _features("他们推迟了几次婚期？", "他们推迟了婚期。")["type_ok"] == 0.0
