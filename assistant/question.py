@@ -37,7 +37,7 @@ SPOKEN_ASKING: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"咋"), "怎么"), (re.compile(r"啥子?"), "什么"), (re.compile(r"干嘛"), "干什么"),
     # spoken fillers carry no topic, and the corpus never writes them: as content words they would
     # be its rarest words and the quote would seem to miss them
-    (re.compile(r"(想|我想)?(问一?下|知道一?下?)|告诉我|给我|跟我|咱们?|俺们?|到底|究竟|来着|[呗哈啦嘞喽](?=[？?！!。]*$)|"
+    (re.compile(r"(想|我想)?(问一?下|知道一?下?)|告诉我(?!们)|给我(?!们)|跟我(?!们)|咱们?|俺们?|到底|究竟|来着|[呗哈啦嘞喽](?=[？?！!。]*$)|"
                 r"那个|这个|那边|这边|里头"), ""))
 # part of speech → how much a missing word of that kind says the corpus cannot answer
 POS_WEIGHT = {"n": 1.0, "nr": 1.2, "ns": 1.0, "nt": 1.0, "nz": 1.0, "eng": 1.2, "m": 0.8, "t": 0.8, "vn": 0.8,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question import Vocabulary, analyze, asked_slot, asked_unit, coverage, focus_words, question_kind
+from assistant.question import (
+    Vocabulary,
+    analyze,
+    asked_slot,
+    asked_unit,
+    coverage,
+    focus_words,
+    question_kind,
+    written_asking,
+)
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -112,3 +121,10 @@ def test_spoken_fillers_are_not_content_words():
     q = analyze("俺想问下咱那个梵瑞社区到底是咋建起来的呗", vocab)
     assert q.kind == "how" and not {"俺", "咱", "那个", "到底", "问下", "呗"} & set(q.words)
     assert "梵瑞" in q.words
+
+
+def test_us_after_give_or_with_is_no_filler():
+    # 给我/跟我 before a request is a filler (给我讲讲); 给我们/跟我们 names who, and stays
+    assert written_asking("给我讲讲梵瑞社区") == "讲讲梵瑞社区"
+    assert written_asking("帮扶单位送给我们村什么") == "帮扶单位送给我们村什么"
+    assert written_asking("他跟我们村签了什么协议") == "他跟我们村签了什么协议"
