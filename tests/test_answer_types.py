@@ -51,7 +51,7 @@ def test_slot_match_wants_a_new_name_of_the_asked_sort():
 
 
 def test_counts_written_in_characters_before_a_measure_word():
-    found = lambda s: [m.group(0) for m in t.WORD_COUNT.finditer(s)]  # noqa: E731
+    found = lambda s: [m.group(0) for m in t.WORD_COUNT.finditer(s)]
     assert found("在脱贫攻坚重任前三度推迟了婚期") == ["三度"]
     assert found("明确了八大攻坚战，建成十余个基地，一百多户") == ["八大", "十余个", "一百多户"]
     # a lone 一 is an article, 第/星期 make an order or a weekday, a numeral inside a word is no count
