@@ -66,6 +66,11 @@ class Span:
     text: str
 
 
+def matches(pattern: re.Pattern, text: str, group: int = 0) -> list[Span]:
+    """Every match of ``pattern`` in ``text`` (or of its ``group``) as a span."""
+    return [Span(m.start(group), m.end(group), m.group(group)) for m in pattern.finditer(text)]
+
+
 @functools.lru_cache(maxsize=4096)
 def _tagged(text: str) -> tuple[tuple[str, str, int], ...]:
     out, pos = [], 0
@@ -99,9 +104,9 @@ def _dotted_names(text: str) -> list[Span]:
 def persons(text: str) -> list[Span]:
     spans = _pos_spans(text, ("nr",))
     spans += _dotted_names(text)
-    spans += [Span(m.start(), m.end(), m.group(0)) for m in _LATIN_NAME.finditer(text)]
-    spans += [Span(m.start(1), m.end(1), m.group(1)) for m in _NAME_AFTER_TITLE.finditer(text)]
-    spans += [Span(m.start(1), m.end(1), m.group(1)) for m in _BYLINE.finditer(text)]
+    spans += matches(_LATIN_NAME, text)
+    spans += matches(_NAME_AFTER_TITLE, text, 1)
+    spans += matches(_BYLINE, text, 1)
     return spans
 
 
@@ -139,7 +144,7 @@ def places(text: str) -> list[Span]:
 
 
 def dates(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), m.group(0)) for m in DATE.finditer(text)]
+    return matches(DATE, text)
 
 
 def quantities(text: str) -> list[tuple[Span, str]]:
@@ -153,7 +158,7 @@ def quantities(text: str) -> list[tuple[Span, str]]:
 
 
 def roles(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), m.group(0)) for m in ROLE.finditer(text)]
+    return matches(ROLE, text)
 
 
 def new_spans(spans: list[Span], question: str) -> list[Span]:

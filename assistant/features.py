@@ -111,17 +111,17 @@ def typed_spans(kind: str, text: str, question: str) -> list[types.Span]:
         # 叫什么/名字 asks the name of whatever is named: a party, a plan or a title as well as a person
         spans = types.persons(text)
         if _ASKS_NAME.search(question):
-            spans += types.organisations(text) + [types.Span(m.start(), m.end(), m.group(0)) for m in _NAMED.finditer(text)]
+            spans += types.organisations(text) + types.matches(_NAMED, text)
         return types.new_spans(spans, question)
     if shape == "date":
         pattern = types.YEAR if re.search(r"哪一?年|年份|何年|which year|what year", question) else types.DATE
-        return [types.Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text) if m.group(0) not in question]
+        return types.new_spans(types.matches(pattern, text), question)
     if shape == "quantity":
         named = set(_DIGITS.findall(question))
         undated = types.DATE.sub(lambda m: " " * len(m.group(0)), text)
-        spans = [types.Span(m.start(), m.end(), m.group(0)) for m in _DIGITS.finditer(undated) if m.group(0) not in named]
-        spans += [types.Span(m.start(), m.end(), m.group(0)) for m in types.WORD_COUNT.finditer(undated) if m.group(0) not in question]
-        return spans + [types.Span(m.start(), m.end(), m.group(0)) for m in types.PERCENT.finditer(text)]
+        spans = [s for s in types.matches(_DIGITS, undated) if s.text not in named]
+        spans += types.new_spans(types.matches(types.WORD_COUNT, undated), question)
+        return spans + types.matches(types.PERCENT, text)
     if shape == "place":
         return types.new_spans(types.places(text), question)
     if shape == "role":
