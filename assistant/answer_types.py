@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import jieba.posseg as pseg
 
-NUMERAL = r"(?:\d+(?:[.,．]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"
+NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿"  # a number written in characters
+NUMERAL = r"(?:\d+(?:[.,．]\d+)*|[%s]+)" % NUMERAL_CHARS
 MAGNITUDE = "万亿千百"
 # words that say what a person is (a name stands next to them) — Chinese titles, not a fixed roster
 TITLE_WORDS = ("书记", "县长", "市长", "省长", "镇长", "乡长", "区长", "村长", "主任", "站长", "局长", "社长", "队长",
@@ -45,8 +46,8 @@ QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*([^\d\s，,。�
 # a count written in characters before its measure word (三度推迟, 八大攻坚战, 十余个): not a lone 一
 # (一个, 一些 are articles), not after 第/周/星期 (an order or a weekday)
 MEASURE_WORDS = "个次度回遍趟名位人户家项条件座栋幢所处种类批场支只头台辆架艘倍成大届期轮年天月周岁"
-WORD_COUNT = re.compile(r"(?<![第周期])(?:[二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*|一[十百千万亿]"
-                        r"[零〇一二两三四五六七八九十百千万亿]*)(?:多|余|来|几)?[%s]" % MEASURE_WORDS)
+WORD_COUNT = re.compile(r"(?<![第周期])(?:[二两三四五六七八九十百千][%s]*|一[十百千万亿][%s]*)(?:多|余|来|几)?[%s]"
+                        % (NUMERAL_CHARS, NUMERAL_CHARS, MEASURE_WORDS))
 PERCENT = re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之[零一二两三四五六七八九十百点]+|[一二三四五六七八九十]成")
 ROLE = re.compile(r"(?:%s)" % _TITLE)
 REASON_MARKERS = re.compile(r"因为|由于|原因|为了|因此|所以|导致|是因|缘于|源于|在于|鉴于|为此|之所以|造成")
