@@ -158,7 +158,8 @@ class Settings(BaseSettings):
                                         for f in ("seed-b.jsonl", "news-b.jsonl", "english-b.jsonl", "seed-f.jsonl",
                                                   "news-f.jsonl", "seed-g.jsonl", "seed-h.jsonl", "news-g.jsonl",
                                                   "news-h.jsonl", "seed-j.jsonl", "news-j.jsonl", "seed-l.jsonl",
-                                                  "news-l.jsonl"))
+                                                  "news-l.jsonl", "seed-o.jsonl", "seed-p.jsonl", "news-m.jsonl",
+                                                  "news-n.jsonl", "news-o.jsonl", "news-p.jsonl"))
     non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
