@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jieba.posseg as pseg
 
 NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿"  # a number written in characters
-NUMERAL = r"(?:\d+(?:[.,．]\d+)*|[%s]+)" % NUMERAL_CHARS
+NUMERAL = rf"(?:\d+(?:[.,．]\d+)*|[{NUMERAL_CHARS}]+)"
 MAGNITUDE = "万亿千百"
 # words that say what a person is (a name stands next to them) — Chinese titles, not a fixed roster
 TITLE_WORDS = ("书记", "县长", "市长", "省长", "镇长", "乡长", "区长", "村长", "主任", "站长", "局长", "社长", "队长",
@@ -48,6 +48,11 @@ QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*([^\d\s，,。�
 MEASURE_WORDS = "个次度回遍趟名位人户家项条件座栋幢所处种类批场支只头台辆架艘倍成大届期轮年天月周岁"
 WORD_COUNT = re.compile(r"(?<![第周期])(?:[二两三四五六七八九十百千][%s]*|一[十百千万亿][%s]*)(?:多|余|来|几)?[%s]"
                         % (NUMERAL_CHARS, NUMERAL_CHARS, MEASURE_WORDS))
+# an edition, round or batch of something (第五届, 第3期, 第二批): a look-alike is the same thing's other one
+ORDINAL = re.compile(rf"第\s*([\d{NUMERAL_CHARS}]+)\s*(届|期|批|轮|季|次|代|版|集|场|站)")
+_DIGIT_OF = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+
+
 PERCENT = re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之[零一二两三四五六七八九十百点]+|[一二三四五六七八九十]成")
 ROLE = re.compile(r"(?:%s)" % _TITLE)
 REASON_MARKERS = re.compile(r"因为|由于|原因|为了|因此|所以|导致|是因|缘于|源于|在于|鉴于|为此|之所以|造成")
@@ -156,6 +161,29 @@ def quantities(text: str) -> list[tuple[Span, str]]:
             continue
         out.append((Span(m.start(), m.end(), m.group(0)), m.group(3)))
     return out
+
+
+def numeral_value(text: str) -> int | None:
+    """A whole number under a hundred, in digits or characters (12, 十二, 二十); None for 一百 or 廿.
+    Written here: cn2an would add two packages for a two-character reading."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return _DIGIT_OF.get(text) if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or (tens and tens not in _DIGIT_OF) or (ones and ones not in _DIGIT_OF):
+        return None
+    return (_DIGIT_OF[tens] if tens else 1) * 10 + (_DIGIT_OF[ones] if ones else 0)
+
+
+def ordinals(text: str) -> frozenset[tuple[int, str]]:
+    """(number, measure word) of every ordinal in ``text``: 第五届 → (5, 届)."""
+    out = set()
+    for m in ORDINAL.finditer(text):
+        value = numeral_value(m.group(1))
+        if value is not None:
+            out.add((value, m.group(2)))
+    return frozenset(out)
 
 
 def roles(text: str) -> list[Span]:

@@ -31,7 +31,7 @@ FEATURES = (
     "cov_sent", "cov_ctx", "cov_doc", "bigram_sent", "bigram_ctx", "words_sent",
     "entity_missing_ctx", "entity_missing_doc", "year_missing_ctx", "number_missing_ctx", "term_defined",
     "focus_in_sent", "focus_in_ctx", "year_conflict", "year_absent_doc", "place_missing_doc", "person_missing_doc",
-    "org_missing_doc",
+    "org_missing_doc", "ordinal_conflict", "ordinal_absent_doc",
     # against the question's other candidates (value minus the best value among them)
     "cov_sent_rel", "bigram_sent_rel", "focus_rel", "dense_rel_doc",
     # the sentences either side: an answer often follows the sentence that restates the question
@@ -168,6 +168,8 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
     hit, text, norm, q = cand.hit, cand.text, cand.normalized, query.normalized
     near = doc_norm[max(0, cand.start - DOCUMENT_WINDOW) : cand.end + DOCUMENT_WINDOW]
     typed = typed_spans(query.kind, norm, q)
+    asked_ordinals = types.ordinals(q)
+    near_ordinals = types.ordinals(near) if asked_ordinals else frozenset()
     dense = hit.scores.get("dense")
     bm25 = hit.scores.get("bm25", 0.0)
     f: dict[str, float] = {
@@ -198,6 +200,8 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "place_missing_doc": _missing(ctx.places, near),
         "person_missing_doc": _missing(ctx.persons, near),
         "org_missing_doc": _missing(ctx.organisations, near),
+        "ordinal_conflict": 1.0 if ordinal_conflict(asked_ordinals, near_ordinals) else 0.0,
+        "ordinal_absent_doc": 1.0 if asked_ordinals and not asked_ordinals <= near_ordinals else 0.0,
         "cov_before": coverage(query, cand.before) if cand.before else 0.0,
         "cov_after": coverage(query, cand.after) if cand.after else 0.0,
         "title_by_asked_person": 1.0 if _title_by(ctx.persons, norm) else 0.0,
@@ -246,6 +250,12 @@ YEAR_WINDOW = 80  # characters before a sentence whose years still date it
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
 
+def ordinal_conflict(asked: frozenset[tuple[int, str]], found: frozenset[tuple[int, str]]) -> bool:
+    """The question names an edition (第五届), and the text names another of the same measure word
+    (第四届) but not the asked one: a look-alike from another edition, round or batch."""
+    return any((value, measure) not in found and any(m == measure for _, m in found) for value, measure in asked)
+
+
 def year_conflict(asked: tuple[str, ...], text: str) -> bool:
     """The question asks about a year, and the sentence (with the text just before it) speaks of
     another year and not the asked one: a look-alike from another year."""
@@ -289,7 +299,8 @@ def vector(features: dict[str, float]) -> list[float]:
 # what the best candidate's evidence says about whether quoting it answers the question
 TOP_EVIDENCE = ("type_ok", "focus_near_answer", "type_checkable", "unit_asked", "unit_missing", "slot_match", "entity_missing_doc",
                 "place_missing_doc", "person_missing_doc", "org_missing_doc", "year_conflict", "year_absent_doc",
-                "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense", "dense_gap", "q_words_log")
+                "ordinal_conflict", "ordinal_absent_doc", "focus_in_sent", "cov_sent", "cov_ctx", "cov_doc", "top_dense",
+                "dense_gap", "q_words_log")
 QUESTION_FEATURES = ("top_logit", "second_logit", "top_gap", "n_close") + TOP_EVIDENCE + tuple(f"kind_{k}" for k in KINDS)
 
 

@@ -60,3 +60,13 @@ def test_counts_written_in_characters_before_a_measure_word():
 
 def test_buildings_counted_in_either_measure_word():
     assert t.unit_match("47幢高楼错落有致", "栋", "梵瑞社区总共有几栋楼？") == 1.0
+
+
+def test_numeral_value_reads_whole_numbers_under_a_hundred():
+    assert [t.numeral_value(x) for x in ("3", "十", "十二", "二十", "二十一", "两", "〇")] == [3, 10, 12, 20, 21, 2, 0]
+    assert t.numeral_value("一百") is None and t.numeral_value("十十") is None
+
+
+def test_ordinals_are_an_edition_round_or_batch():
+    assert t.ordinals("第五届进博会，第3期，第二十一届农博会，第二批试点") == {(5, "届"), (3, "期"), (21, "届"), (2, "批")}
+    assert t.ordinals("第一书记，第三方评估") == frozenset()

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from assistant.candidates import Candidate
-from assistant.features import FEATURES, LANGUAGE_MARK, QuestionContext, add_relative, candidate_features, vector, year_conflict
+from assistant.features import (
+    FEATURES,
+    LANGUAGE_MARK,
+    QuestionContext,
+    add_relative,
+    candidate_features,
+    ordinal_conflict,
+    vector,
+    year_conflict,
+)
 from assistant.normalize import normalize
 from assistant.question import Vocabulary, analyze
 from assistant.schema import Chunk, Hit
@@ -44,6 +53,22 @@ def test_a_look_alike_from_another_year_or_place():
     assert other_year["year_conflict"] == 1.0
     other_place = _features("2022年宜宾市叙州区种植水稻多少亩？", "2022年翠屏区种植水稻43万亩。")
     assert other_place["place_missing_doc"] > 0
+
+
+def test_a_look_alike_from_another_edition():
+    other = _features("第五届农民丰收节有多少人参加？", "第四届农民丰收节共有3万人参加。")
+    assert other["ordinal_conflict"] == 1.0 and other["ordinal_absent_doc"] == 1.0
+    same = _features("第四届农民丰收节有多少人参加？", "第四届农民丰收节共有3万人参加。")
+    assert same["ordinal_conflict"] == 0.0 and same["ordinal_absent_doc"] == 0.0
+    unnamed = _features("第五届农民丰收节有多少人参加？", "农民丰收节共有3万人参加。")
+    assert unnamed["ordinal_conflict"] == 0.0 and unnamed["ordinal_absent_doc"] == 1.0
+
+
+def test_ordinal_conflict_needs_another_of_the_same_measure_and_not_the_asked_one():
+    assert ordinal_conflict(frozenset({(5, "届")}), frozenset({(4, "届")}))
+    assert not ordinal_conflict(frozenset({(5, "届")}), frozenset({(4, "届"), (5, "届")}))
+    assert not ordinal_conflict(frozenset({(5, "届")}), frozenset({(4, "期")}))
+    assert not ordinal_conflict(frozenset(), frozenset({(4, "届")}))
 
 
 def test_an_answer_that_follows_the_sentence_restating_the_question():
