@@ -64,6 +64,7 @@ class QuestionContext:
     places: tuple[str, ...]  # named in the question
     persons: tuple[str, ...]
     organisations: tuple[str, ...]
+    ordinals: frozenset[tuple[int, str]]  # editions, rounds, batches the question names (第五届 → (5, 届))
 
     @classmethod
     def of(cls, query: Query, hits: list[Hit]) -> "QuestionContext":
@@ -81,7 +82,7 @@ class QuestionContext:
                    top_bm25=max(bm25, default=0.0), bigrams=frozenset(topic_bigrams(query)),
                    topic_chars=frozenset(ch for ch in topic if _CJK.match(ch) or ch.isalnum()),
                    places=named(types.places(topic)), persons=named(types.persons(topic)),
-                   organisations=named(types.organisations(topic)))
+                   organisations=named(types.organisations(topic)), ordinals=types.ordinals(query.normalized))
 
 
 def topic_bigrams(query: Query) -> set[str]:
@@ -168,8 +169,7 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
     hit, text, norm, q = cand.hit, cand.text, cand.normalized, query.normalized
     near = doc_norm[max(0, cand.start - DOCUMENT_WINDOW) : cand.end + DOCUMENT_WINDOW]
     typed = typed_spans(query.kind, norm, q)
-    asked_ordinals = types.ordinals(q)
-    near_ordinals = types.ordinals(near) if asked_ordinals else frozenset()
+    near_ordinals = types.ordinals(near) if ctx.ordinals else frozenset()
     dense = hit.scores.get("dense")
     bm25 = hit.scores.get("bm25", 0.0)
     f: dict[str, float] = {
@@ -200,8 +200,8 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "place_missing_doc": _missing(ctx.places, near),
         "person_missing_doc": _missing(ctx.persons, near),
         "org_missing_doc": _missing(ctx.organisations, near),
-        "ordinal_conflict": 1.0 if ordinal_conflict(asked_ordinals, near_ordinals) else 0.0,
-        "ordinal_absent_doc": 1.0 if asked_ordinals and not asked_ordinals <= near_ordinals else 0.0,
+        "ordinal_conflict": 1.0 if ordinal_conflict(ctx.ordinals, near_ordinals) else 0.0,
+        "ordinal_absent_doc": 1.0 if ctx.ordinals and not ctx.ordinals <= near_ordinals else 0.0,
         "cov_before": coverage(query, cand.before) if cand.before else 0.0,
         "cov_after": coverage(query, cand.after) if cand.after else 0.0,
         "title_by_asked_person": 1.0 if _title_by(ctx.persons, norm) else 0.0,
