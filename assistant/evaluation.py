@@ -81,6 +81,7 @@ class Graded:
     citations_support: bool | None
     latency_ms: float
     answer: str = ""
+    hard_negative: bool = False  # a refusal about something the corpus really mentions
 
 
 def grade(q: dict, result: dict, k: int = 3, latency_ms: float = 0.0, max_chars: int = 300) -> Graded:
@@ -123,6 +124,7 @@ def grade(q: dict, result: dict, k: int = 3, latency_ms: float = 0.0, max_chars:
         citations_support=citations_support,
         latency_ms=latency_ms,
         answer=answer,
+        hard_negative=expect_refusal and bool(q.get("hard_negative")),
     )
 
 

@@ -4,7 +4,8 @@ itself runs the whole evaluation: `python -m assistant quality`)."""
 from __future__ import annotations
 
 from assistant.features import FEATURES, QUESTION_FEATURES
-from assistant.quality_report import _line, rules_only
+from assistant.evaluation import Report, grade
+from assistant.quality_report import _line, hard_negative_share, refusal_lines, rules_only
 from assistant.ranker import AnswerModel, Linear
 
 
@@ -36,3 +37,22 @@ def test_compiled_documents_hold_every_article_in_order(tmp_path):
     docs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [d["text"] for d in docs] == ["第0篇\n\n第1篇", "第2篇\n\n第3篇", "第4篇"]
     assert len({d["id"] for d in docs}) == 3
+
+
+def test_refusals_are_split_into_hard_negatives_and_the_rest_and_weighed_at_the_public_mix():
+    def refusal(refused: bool, hard: bool):
+        q = {"id": "r", "type": "out_of_scope", "expect_refusal": True, "hard_negative": hard}
+        return grade(q, {"answer": "", "refused": refused, "citations": [], "retrieved": []})
+
+    # hard negatives: 1 of 4 refused; the rest: 2 of 2
+    graded = [refusal(True, True)] + [refusal(False, True)] * 3 + [refusal(True, False)] * 2
+    assert [g.hard_negative for g in graded] == [True] * 4 + [False] * 2
+    line = refusal_lines({"news": Report(graded)}, public_mix=0.4)[-1]
+    assert line == "| news | 25% of 4 | 100% of 2 | 50% of 6 | 70% |"  # 0.4 × 25% + 0.6 × 100%
+    assert refusal_lines({"news": Report(graded)}, public_mix=None)[-1].endswith("| — |")
+    assert hard_negative_share([{"expect_refusal": True, "hard_negative": True}, {"expect_refusal": True},
+                                {"question": "answerable"}]) == 0.5
+    assert hard_negative_share([{"question": "answerable"}]) is None
+    # an answerable question is never a hard negative, whatever its record says
+    assert not grade({"id": "a", "answer_keys": [["x"]], "hard_negative": True},
+                     {"answer": "x", "refused": False, "citations": [], "retrieved": []}).hard_negative
