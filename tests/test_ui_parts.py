@@ -135,3 +135,32 @@ def test_one_client_cannot_fill_the_disk_with_exports(ctx):
         ctx.check_export(request)
     with pytest.raises(errors.UserError, match="导出得太频繁"):
         ctx.check_export(request)
+
+
+def test_a_cancel_that_arrives_after_the_upload_ended_leaves_the_upload_s_own_message(monkeypatch):
+    """The upload stops at its next step and shows 上传已取消; a "cancelling" notice answered after
+    that would overwrite it and stay on screen, so cancel waits for the upload to stop and then
+    leaves the status alone (None), answering "cancelling" only while the upload still runs."""
+    import asyncio
+    import threading
+    from types import SimpleNamespace
+
+    admin = library.Admin(SimpleNamespace(settings=defaults().replace(admin_password="pw")))
+    assert "没有正在进行的上传" in asyncio.run(admin.cancel("pw"))
+
+    job = SimpleNamespace(cancel=threading.Event())
+    admin._job = job
+
+    def upload_stops_at_its_next_step() -> None:
+        job.cancel.wait(5)
+        admin._job = None
+
+    worker = threading.Thread(target=upload_stops_at_its_next_step)
+    worker.start()
+    assert asyncio.run(admin.cancel("pw")) is None
+    worker.join()
+
+    monkeypatch.setattr(library, "CANCEL_WAIT_SECONDS", 0.1)
+    admin._job = SimpleNamespace(cancel=threading.Event())  # busy with one long OCR page
+    assert "正在取消上传" in asyncio.run(admin.cancel("pw"))
+    assert admin._job.cancel.is_set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import anyio
@@ -32,6 +33,9 @@ from .uploads import UploadJob, recover_staging, remove_file
 
 HEADERS = ["标题", "日期", "文本块", "字数", "来源文件", "文档ID"]
 MAX_REPORTED_ERRORS = 20
+# how long a cancel request waits for the upload to stop before it answers "cancelling" (an upload
+# stops at its next step: the next embedding batch, the next OCR page)
+CANCEL_WAIT_SECONDS = 2.0
 __all__ = ["Admin", "build", "doc_rows", "summary_html", "uploads_dir"]
 
 
@@ -99,14 +103,19 @@ class Admin:
     async def rebuild(self, password, full, request=None, progress=None) -> str:
         return await self._run(password, request, self._rebuild, bool(full), progress)
 
-    async def cancel(self, password, request=None) -> str:
-        """Stop the upload in progress (it adds nothing and leaves no file)."""
+    async def cancel(self, password, request=None) -> str | None:
+        """Stop the upload in progress (it adds nothing and leaves no file). None once the upload
+        has ended: its own message (上传已取消) is the one to show, and a "cancelling" notice sent
+        after it would stay on screen for good."""
         await self.gate.verify(password, client_of(request))
         job = self._job
         if job is None:
             return notice("现在没有正在进行的上传。", "info")
         job.cancel.set()
-        return notice("正在取消上传……", "warn")
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        while self._job is job and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return None if self._job is not job else notice("正在取消上传……", "warn")
 
     # ------------------------------------------------------------------ the work (in a thread)
     def _upload(self, files, title, date, progress) -> str:
@@ -249,7 +258,8 @@ def build(ctx: AppContext) -> list[Refresh]:
 
     async def do_cancel(pw, request: gr.Request):
         try:
-            return await admin.cancel(pw, request)
+            msg = await admin.cancel(pw, request)
+            return gr.skip() if msg is None else msg
         except Exception as exc:  # noqa: BLE001
             return notice(user_message(exc), "error")
 
