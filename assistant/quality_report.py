@@ -46,30 +46,26 @@ def _line(name: str, f: dict) -> str:
             f"{_pct(f['numbers_grounded'])} | {p50} |")
 
 
-def refusal_lines(pools: dict[str, Report], public_mix: float | None) -> list[str]:
+def refusal_lines(pools: dict[str, Report], public: Report | None) -> list[str]:
     """Out-of-corpus refusals split into hard negatives (the corpus mentions the thing, not the asked
-    fact) and the rest, and the pooled figure at the public set's share of hard negatives: held-out
+    fact) and the rest, and the pooled figure at the ``public`` set's share of hard negatives: held-out
     sets hold far more hard negatives than the public one, so their pooled figure alone is not
     comparable with it."""
-    def share(xs: list[Graded]) -> float | None:
-        return sum(x.refused for x in xs) / len(xs) if xs else None
+    def split(rep: Report) -> tuple[list[Graded], list[Graded], list[Graded]]:
+        ooc = [x for x in rep.graded if x.expect_refusal]
+        return ooc, [x for x in ooc if x.hard_negative], [x for x in ooc if not x.hard_negative]
 
+    public_ooc, public_hard, _ = split(public) if public is not None else ([], [], [])
+    public_mix = len(public_hard) / len(public_ooc) if public_ooc else None
     lines = ["| held out | hard negatives refused | other OOC refused | all OOC refused | at the public news mix |",
              "|---|---|---|---|---|"]
     for name, rep in pools.items():
-        ooc = [x for x in rep.graded if x.expect_refusal]
-        hard, other = [x for x in ooc if x.hard_negative], [x for x in ooc if not x.hard_negative]
-        h, o = share(hard), share(other)
+        ooc, hard, other = split(rep)
+        h, o, a = (rep.figures(xs)["refused_ooc"] for xs in (hard, other, ooc))
         mixed = public_mix * h + (1 - public_mix) * o if None not in (h, o, public_mix) else None
-        lines.append(f"| {name} | {_pct(h)} of {len(hard)} | {_pct(o)} of {len(other)} | {_pct(share(ooc))} of {len(ooc)} "
+        lines.append(f"| {name} | {_pct(h)} of {len(hard)} | {_pct(o)} of {len(other)} | {_pct(a)} of {len(ooc)} "
                      f"| {_pct(mixed)} |")
     return lines
-
-
-def hard_negative_share(questions: list[dict]) -> float | None:
-    """The share of hard negatives among a question set's refusals."""
-    refusals = [q for q in questions if q.get("expect_refusal")]
-    return sum(bool(q.get("hard_negative")) for q in refusals) / len(refusals) if refusals else None
 
 
 def rules_only(model: AnswerModel) -> AnswerModel:
@@ -115,7 +111,6 @@ def build_report(settings, say=print) -> str:
 
     lines += ["", "## 按题型 By kind", "", format_table(pooled("seed", "team"), "资料（江口）seed sets"), "",
               format_table(pooled("news"), "新闻 news sets"), "", format_table(pooled("english"), "英文 English sets"), ""]
-    public_news = next((p for p in settings.train_questions if p.stem == "news-questions"), None)
     held_out = {p.stem for p in settings.heldout_questions}
     lines += ["## 拒答：难负例与其他 Out-of-corpus refusals: hard negatives and the rest", "",
               "A hard negative names something the corpus really mentions and asks a fact it never states. The "
@@ -124,7 +119,7 @@ def build_report(settings, say=print) -> str:
     lines += refusal_lines({f"{prefix} (held out)": Report([g for name, r in reports.items()
                                                            if name.startswith(prefix) and name in held_out
                                                            for g in r.graded]) for prefix in ("seed", "news")},
-                           hard_negative_share(load_questions(public_news)) if public_news else None) + [""]
+                           reports.get("news-questions")) + [""]
     lines += ["## 学习 vs 手工权重 Learned vs hand-set weights (news public, seed-a, seed public)", "", HEADER]
     hand = base.with_settings(answer_model=rules_only(learned.answer_model))
     for path in [p for p, _ in sets if p.stem in ("news-questions", "seed-a", "seed-public")]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from assistant.features import FEATURES, QUESTION_FEATURES
 from assistant.evaluation import Report, grade
-from assistant.quality_report import _line, hard_negative_share, refusal_lines, rules_only
+from assistant.quality_report import _line, refusal_lines, rules_only
 from assistant.ranker import AnswerModel, Linear
 
 
@@ -47,12 +47,11 @@ def test_refusals_are_split_into_hard_negatives_and_the_rest_and_weighed_at_the_
     # hard negatives: 1 of 4 refused; the rest: 2 of 2
     graded = [refusal(True, True)] + [refusal(False, True)] * 3 + [refusal(True, False)] * 2
     assert [g.hard_negative for g in graded] == [True] * 4 + [False] * 2
-    line = refusal_lines({"news": Report(graded)}, public_mix=0.4)[-1]
+    public = Report([refusal(True, True)] * 2 + [refusal(True, False)] * 3)  # 2 of its 5 refusals are hard
+    line = refusal_lines({"news": Report(graded)}, public)[-1]
     assert line == "| news | 25% of 4 | 100% of 2 | 50% of 6 | 70% |"  # 0.4 × 25% + 0.6 × 100%
-    assert refusal_lines({"news": Report(graded)}, public_mix=None)[-1].endswith("| — |")
-    assert hard_negative_share([{"expect_refusal": True, "hard_negative": True}, {"expect_refusal": True},
-                                {"question": "answerable"}]) == 0.5
-    assert hard_negative_share([{"question": "answerable"}]) is None
+    assert refusal_lines({"news": Report(graded)}, None)[-1].endswith("| — |")
+    assert refusal_lines({"news": Report(graded)}, Report([]))[-1].endswith("| — |")  # a public set without refusals
     # an answerable question is never a hard negative, whatever its record says
     assert not grade({"id": "a", "answer_keys": [["x"]], "hard_negative": True},
                      {"answer": "x", "refused": False, "citations": [], "retrieved": []}).hard_negative
