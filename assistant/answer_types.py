@@ -206,14 +206,9 @@ def same_unit(unit: str) -> str:
     return SAME_UNIT[m.group(0)] + unit[m.end() :] if m else unit
 
 
-NOUN_BEFORE = 8  # characters before a number in which the counted thing may stand (农家乐100余家)
-
-
 def unit_match(text: str, unit: str, question: str) -> float:
     """How much of the asked unit (多少**兆瓦**) follows a number the question does not name:
-    the longest matching prefix of ``unit`` over its length (0 when no number carries it). An asked
-    measure word and noun (多少**家农家乐**) also match whole when the number carries the measure word
-    and the noun stands just before it, as Chinese often writes a count (现有农家乐100余家)."""
+    the longest matching prefix of ``unit`` over its length (0 when no number carries it)."""
     if not unit:
         return 0.0
     unit = same_unit(unit)
@@ -227,8 +222,6 @@ def unit_match(text: str, unit: str, question: str) -> float:
         after = same_unit(after)
         while k < min(len(unit), len(after)) and after[k] == unit[k]:
             k += 1
-        if k == 1 and unit[0] in MEASURE_WORDS and unit[1:] in text[max(0, span.start - NOUN_BEFORE) : span.start]:
-            k = len(unit)
         best = max(best, k)
         if best == len(unit):
             break

@@ -73,12 +73,10 @@ class QuestionContext:
         topic = query.topic
 
         def named(spans: list[types.Span]) -> tuple[str, ...]:
-            texts = list(dict.fromkeys(s.text for s in spans if len(s.text) >= 2 and s.text != query.slot))
-            # 青山 inside 青山村 is the same name, not a second one the document might hold; 兰州市安宁区
-            # is 兰州市 and 安宁区, each already asked for
-            return tuple(t for t in texts if not any(
-                o.startswith(t) and o[len(t):] in types.PLACE_SUFFIXES for o in texts) and not any(
-                t.startswith(o) and t[len(o):] in texts for o in texts if o != t))
+            texts = [s.text for s in spans if len(s.text) >= 2 and s.text != query.slot]
+            # 青山 inside 青山村 is the same name, not a second one the document might hold
+            return tuple(dict.fromkeys(t for t in texts if not any(
+                o.startswith(t) and o[len(t):] in types.PLACE_SUFFIXES for o in texts)))
 
         return cls(top_score=hits[0].score if hits else 0.0, top_dense=max(dense, default=0.0),
                    top_bm25=max(bm25, default=0.0), bigrams=frozenset(topic_bigrams(query)),
@@ -101,16 +99,6 @@ def _share(items: frozenset[str] | set[str] | tuple[str, ...], text: str) -> flo
 
 def _missing(items: tuple[str, ...], text: str) -> float:
     return sum(1 for x in items if x not in text) / len(items) if items else 0.0
-
-
-ADMIN_SUFFIXES = ("省", "市", "县")  # a province, city or county is often written without it (兰州市 → 兰州)
-
-
-def _place_missing(places: tuple[str, ...], text: str) -> float:
-    def found(place: str) -> bool:
-        return place in text or (len(place) >= 3 and place[-1] in ADMIN_SUFFIXES and place[:-1] in text)
-
-    return sum(1 for p in places if not found(p)) / len(places) if places else 0.0
 
 
 _ASKS_NAME = re.compile(r"叫什么|名字|名称|称号|叫做")
@@ -209,7 +197,7 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "focus_in_ctx": _share(query.focus, cand.context),
         "year_conflict": 1.0 if year_conflict(query.years, doc_norm[max(0, cand.start - YEAR_WINDOW) : cand.end]) else 0.0,
         "year_absent_doc": 1.0 if query.years and not set(query.years) & document_years(near, doc_date[:4]) else 0.0,
-        "place_missing_doc": _place_missing(ctx.places, near),
+        "place_missing_doc": _missing(ctx.places, near),
         "person_missing_doc": _missing(ctx.persons, near),
         "org_missing_doc": _missing(ctx.organisations, near),
         "ordinal_conflict": 1.0 if ordinal_conflict(ctx.ordinals, near_ordinals) else 0.0,
