@@ -15,7 +15,7 @@ from assistant.lecture import Outline
 from assistant.pipeline import Assistant, QuestionError
 from assistant.schema import Document
 from assistant.settings import defaults
-from assistant.ui import context, errors, glossary, library, prep, search, viewer
+from assistant.ui import context, errors, glossary, library, prep, search, uploads, viewer
 
 from .fakes import FakeEmbedder
 
@@ -137,30 +137,32 @@ def test_one_client_cannot_fill_the_disk_with_exports(ctx):
         ctx.check_export(request)
 
 
-def test_a_cancel_that_arrives_after_the_upload_ended_leaves_the_upload_s_own_message(monkeypatch):
-    """The upload stops at its next step and shows 上传已取消; a "cancelling" notice answered after
-    that would overwrite it and stay on screen, so cancel waits for the upload to stop and then
-    leaves the status alone (None), answering "cancelling" only while the upload still runs."""
+def test_cancel_never_writes_the_status_of_a_running_upload_it_tells_the_upload_which_says_so_itself():
+    """The upload's result (上传已取消) must be the last word in the status; a "cancelling" notice
+    answered by the cancel request could reach the browser after it and stay on screen, so cancel
+    answers None (status untouched) and the upload shows "cancelling" in its own progress, from
+    the upload event's context even though cancel runs in another."""
     import asyncio
-    import threading
+    import contextvars
     from types import SimpleNamespace
 
     admin = library.Admin(SimpleNamespace(settings=defaults().replace(admin_password="pw")))
     assert "没有正在进行的上传" in asyncio.run(admin.cancel("pw"))
 
-    job = SimpleNamespace(cancel=threading.Event())
+    upload_event = contextvars.ContextVar("upload_event", default="another event")
+    shown: list[tuple[str, float, str]] = []
+    job = uploads.UploadJob(SimpleNamespace(settings=defaults()))
+
+    def upload_started() -> None:  # in the upload's own context, as Admin._upload
+        upload_event.set("the upload")
+        job.progress = library.progress_reporter(
+            lambda f, desc: shown.append((upload_event.get(), f, desc)))
+        job._step(0.6, "正在向量化新文档：3/10 块")
+
+    contextvars.copy_context().run(upload_started)
     admin._job = job
-
-    def upload_stops_at_its_next_step() -> None:
-        job.cancel.wait(5)
-        admin._job = None
-
-    worker = threading.Thread(target=upload_stops_at_its_next_step)
-    worker.start()
     assert asyncio.run(admin.cancel("pw")) is None
-    worker.join()
-
-    monkeypatch.setattr(library, "CANCEL_WAIT_SECONDS", 0.1)
-    admin._job = SimpleNamespace(cancel=threading.Event())  # busy with one long OCR page
-    assert "正在取消上传" in asyncio.run(admin.cancel("pw"))
-    assert admin._job.cancel.is_set()
+    assert job.cancel.is_set()
+    assert shown[-1][0] == "the upload" and shown[-1][1] == 0.6 and "正在取消上传" in shown[-1][2]
+    with pytest.raises(uploads.Cancelled, match="上传已取消"):
+        job._step(0.7, "正在向量化新文档：4/10 块")

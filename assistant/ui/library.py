@@ -14,9 +14,10 @@ are uploaded (progress page by page), never when a question is asked."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
-import time
 from pathlib import Path
+from typing import Callable
 
 import anyio
 import gradio as gr
@@ -33,9 +34,6 @@ from .uploads import UploadJob, recover_staging, remove_file
 
 HEADERS = ["标题", "日期", "文本块", "字数", "来源文件", "文档ID"]
 MAX_REPORTED_ERRORS = 20
-# how long a cancel request waits for the upload to stop before it answers "cancelling" (an upload
-# stops at its next step: the next embedding batch, the next OCR page)
-CANCEL_WAIT_SECONDS = 2.0
 __all__ = ["Admin", "build", "doc_rows", "summary_html", "uploads_dir"]
 
 
@@ -73,6 +71,17 @@ def summary_html(assistant: Assistant) -> str:
             f'{"；更新于 " + esc(built.replace("T", " ")) if built else ""}。</div>')
 
 
+def progress_reporter(progress) -> Callable[[float, str], None] | None:
+    """``progress`` (a gr.Progress) as the upload's ``(fraction, text)`` reporter, callable from any
+    thread: Gradio finds the bar to update from context variables, so the caller's (the upload
+    event's) are kept, and a cancel request, another event, writes to this upload's bar too (a copy
+    per call, as two threads may report at once)."""
+    if progress is None:
+        return None
+    event = contextvars.copy_context()
+    return lambda fraction, text: event.copy().run(progress, fraction, desc=text)
+
+
 class Admin:
     """The admin actions. Each ``async`` action checks the password first (delayed when wrong), then
     waits for the one admin lock and works in a thread on the app's current assistant."""
@@ -104,18 +113,16 @@ class Admin:
         return await self._run(password, request, self._rebuild, bool(full), progress)
 
     async def cancel(self, password, request=None) -> str | None:
-        """Stop the upload in progress (it adds nothing and leaves no file). None once the upload
-        has ended: its own message (上传已取消) is the one to show, and a "cancelling" notice sent
-        after it would stay on screen for good."""
+        """Stop the upload in progress (it adds nothing and leaves no file). None when there is
+        one: the upload says "cancelling" in its own progress and then 上传已取消 as its result, so
+        the status is written by the upload alone and a notice from here can never arrive after
+        its result and stay on screen."""
         await self.gate.verify(password, client_of(request))
         job = self._job
         if job is None:
             return notice("现在没有正在进行的上传。", "info")
-        job.cancel.set()
-        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
-        while self._job is job and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return None if self._job is not job else notice("正在取消上传……", "warn")
+        job.request_cancel()
+        return None
 
     # ------------------------------------------------------------------ the work (in a thread)
     def _upload(self, files, title, date, progress) -> str:
@@ -128,8 +135,7 @@ class Admin:
         if title and len(files) > 1:
             raise UserError("一次上传多个文件时不能统一设置标题：请清空“标题”，或逐个上传。")
         paths = [Path(f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", str(f))) for f in files]
-        report = (lambda fraction, text: progress(fraction, desc=text)) if progress is not None else None
-        self._job = UploadJob(self.assistant, title, date, report)
+        self._job = UploadJob(self.assistant, title, date, progress_reporter(progress))
         try:
             messages = self._job.run(paths)
         finally:

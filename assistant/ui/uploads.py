@@ -104,12 +104,22 @@ class UploadJob:
         self.messages: Messages = []
         self.moves: list[tuple[Path, Path]] = []  # (staged, final) of the files to keep
         self.taken: set[str] = set()  # ids of the documents this upload adds
+        self.fraction = 0.0  # how far the progress bar is
 
     def _step(self, fraction: float, text: str) -> None:
         if self.cancel.is_set():
             raise Cancelled("上传已取消：没有文件加入索引，也没有留下任何文件。")
+        self.fraction = fraction
         if self.progress is not None:
             self.progress(fraction, text)
+
+    def request_cancel(self) -> None:
+        """Stop at the next step (the next file, OCR page or embedding batch), saying so in this
+        upload's own progress: its final message (上传已取消) then always replaces it, whatever
+        order the browser gets the two requests' answers in."""
+        self.cancel.set()
+        if self.progress is not None:
+            self.progress(self.fraction, "正在取消上传……（当前这一步完成后停止）")
 
     def run(self, files: list[Path]) -> Messages:
         try:
