@@ -3,9 +3,11 @@ write, translate, joke or code get a short help message with example questions, 
 
 The decision is a logistic regression on the question's embedding (the same e5 vector retrieval
 uses), trained by ``python -m assistant train`` on data/intents/non_questions.txt against the
-questions of the training sets; its weights live in the answer model file beside the answer
-model's. A text is called a non-question only when the classifier is confident (the threshold
-keeps every training question on the question side)."""
+questions of the training sets and data/intents/document_requests.txt (讲讲…、帮我总结… are
+questions); its weights live in the answer model file beside the answer model's. A text is called a
+non-question only when the classifier is confident: at most ``Settings.intent_max_questions_misread``
+of the training questions, scored out of fold, reach the threshold. The held-out files in
+data/intents/ are never trained on (tests/test_intents.py)."""
 
 from __future__ import annotations
 

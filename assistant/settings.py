@@ -161,6 +161,13 @@ class Settings(BaseSettings):
                                                   "news-l.jsonl", "seed-o.jsonl", "seed-p.jsonl", "news-m.jsonl",
                                                   "news-n.jsonl", "news-o.jsonl", "news-p.jsonl"))
     non_questions: Path = PROJECT_ROOT / "data" / "intents" / "non_questions.txt"
+    document_requests: Path = PROJECT_ROOT / "data" / "intents" / "document_requests.txt"  # trained as questions
+    heldout_non_questions: Path = PROJECT_ROOT / "data" / "intents" / "heldout-non_questions.txt"
+    heldout_document_requests: Path = PROJECT_ROOT / "data" / "intents" / "heldout-document_requests.txt"
+    intent_regularization: float = 16.0  # LogisticRegression's C for the non-question classifier
+    # the non-question threshold: at most this share of the training questions, scored out of fold, reads as a
+    # non-question (a question misread gets the help message instead of its answer)
+    intent_max_questions_misread: float = 0.001
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
     train_regularization: float = 1.0  # LogisticRegression's C

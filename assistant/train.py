@@ -41,7 +41,7 @@ def training_assistant(settings: Settings, progress: bool = True):
 def fingerprint(settings: Settings, assistant) -> dict:
     return {
         "questions": tr.file_fingerprint(settings.train_questions),
-        "non_questions": tr.file_fingerprint([settings.non_questions]),
+        "non_questions": tr.file_fingerprint([settings.non_questions, settings.document_requests]),
         "feature_code": tr.code_fingerprint(),
         "training_code": tr.code_fingerprint(tr.TRAINING_CODE),
         "model_id": assistant.embedder.model_id,
@@ -61,7 +61,7 @@ def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> li
     """Every training question's candidates, cached per question file under a fingerprint of that
     file, the feature code and the index: adding a file collects only its questions."""
     inputs = {k: v for k, v in fingerprint(settings, assistant).items()
-              if k not in ("training_code", "questions", "max_answer_sentences", "max_answer_chars")}
+              if k not in ("training_code", "questions", "non_questions", "max_answer_sentences", "max_answer_chars")}
     rows: list[tr.QuestionRows] = []
     for question_file in settings.train_questions:
         keyed = {**inputs, "questions": tr.file_fingerprint([question_file])}
@@ -90,30 +90,43 @@ def drop_superseded(path: Path) -> list[Path]:
     return stale
 
 
+def intent_lines(path: Path) -> list[str]:
+    """One text per line; ``#`` starts a comment line."""
+    return [t.strip() for t in path.read_text(encoding="utf-8").splitlines() if t.strip() and not t.startswith("#")]
+
+
 def fit_intents(settings: Settings, assistant) -> tuple[tuple[float, ...], float, float, dict]:
-    """The non-question classifier on query embeddings: data/intents/non_questions.txt against
-    every training question; the threshold keeps every training question a question."""
+    """The non-question classifier on query embeddings: data/intents/non_questions.txt against every
+    training question and the requests about the documents. The threshold is the out-of-fold
+    probability that at most ``intent_max_questions_misread`` of the training questions reach (the
+    most question-like training question alone, as before, set it so high that a third of the
+    non-questions passed as questions). The held-out files are only scored."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
-    lines = settings.non_questions.read_text(encoding="utf-8").splitlines()
-    positives = [t.strip() for t in lines if t.strip() and not t.startswith("#")]
-    negatives, extra_pos = [], []
+    positives = intent_lines(settings.non_questions)
+    negatives = intent_lines(settings.document_requests)
     for path in settings.train_questions:
         for q in load_questions(path):
             text = (q.get("turns") or [q.get("question", "")])[-1]
-            (extra_pos if q.get("type") == "non_question" else negatives).append(text)
-    texts = positives + extra_pos + negatives
-    y = np.array([1] * (len(positives) + len(extra_pos)) + [0] * len(negatives))
-    x = assistant.embedder.embed_queries([normalize(t) for t in texts])
-    clf = LogisticRegression(C=4.0, max_iter=4000, class_weight="balanced")
-    oof = cross_val_predict(clf, x, y, cv=5, method="predict_proba")[:, 1]
+            (positives if q.get("type") == "non_question" else negatives).append(text)
+    y = np.array([1] * len(positives) + [0] * len(negatives))
+    x = assistant.embedder.embed_queries([normalize(t) for t in positives + negatives])
+    clf = LogisticRegression(C=settings.intent_regularization, max_iter=4000, class_weight="balanced")
+    oof = cross_val_predict(clf, x, y, cv=settings.train_folds, method="predict_proba")[:, 1]
     clf.fit(x, y)
-    p_neg = clf.predict_proba(x[y == 0])[:, 1]
-    threshold = float(min(0.95, max(0.5, p_neg.max() + 0.02)))
+    threshold = float(np.quantile(oof[y == 0], 1.0 - settings.intent_max_questions_misread))
+
+    def caught(path: Path) -> float:
+        texts = intent_lines(path)
+        vectors = assistant.embedder.embed_queries([normalize(t) for t in texts])
+        return float((clf.predict_proba(vectors)[:, 1] >= threshold).mean()) if texts else float("nan")
+
     figures = {"non_questions": int(y.sum()), "questions": int((y == 0).sum()),
                "cv_non_question_recall": float(((oof >= threshold) & (y == 1)).sum() / max(1, y.sum())),
-               "cv_questions_misread": float(((oof >= threshold) & (y == 0)).sum() / max(1, (y == 0).sum()))}
+               "cv_questions_misread": float(((oof >= threshold) & (y == 0)).sum() / max(1, (y == 0).sum())),
+               "heldout_non_question_recall": caught(settings.heldout_non_questions),
+               "heldout_requests_misread": caught(settings.heldout_document_requests)}
     return tuple(float(v) for v in clf.coef_[0]), float(clf.intercept_[0]), threshold, figures
 
 
@@ -196,7 +209,10 @@ def report(model: AnswerModel) -> str:
     if intents:
         lines.append(f"\n非问题识别 non-questions: threshold {model.intent_threshold:.2f}, "
                      f"CV recall {_pct(intents['cv_non_question_recall'])}, "
-                     f"questions misread {_pct(intents['cv_questions_misread'])}")
+                     f"questions misread {_pct(intents['cv_questions_misread'])}; held out: "
+                     f"non-questions caught {_pct(intents.get('heldout_non_question_recall', float('nan')))}, "
+                     f"requests about the documents misread "
+                     f"{_pct(intents.get('heldout_requests_misread', float('nan')))}")
     return "\n".join(lines)
 
 

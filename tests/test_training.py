@@ -112,7 +112,7 @@ def test_the_committed_answer_model_is_not_stale():
     assert trained["feature_code"] == tr.code_fingerprint(), "feature code changed since training"
     assert trained["training_code"] == tr.code_fingerprint(tr.TRAINING_CODE), "training code changed since training"
     assert trained["questions"] == tr.file_fingerprint(settings.train_questions), "training questions changed"
-    assert trained["non_questions"] == tr.file_fingerprint([settings.non_questions])
+    assert trained["non_questions"] == tr.file_fingerprint([settings.non_questions, settings.document_requests])
     assert (trained["max_answer_sentences"], trained["max_answer_chars"]) == (
         settings.max_answer_sentences, settings.max_answer_chars), "answers quote another length than trained for"
     assert 0.0 < model.threshold < 1.0 and model.figures["cross_validated"]["chinese"]["refused_in_corpus"] <= 0.05
