@@ -63,7 +63,7 @@ def test_a_formula_made_of_formulas_gathers_its_parts(corpus_assistant):
 
 @pytest.mark.parametrize(
     "question",
-    ["江口县2023年的GDP是多少？", "梵净山景区门票多少钱？", "请用Python写一个快速排序。", "遵义会议是哪一年召开的？",
+    ["江口县2023年的GDP是多少？", "梵净山景区门票多少钱？", "遵义会议是哪一年召开的？",
      "杨华祥是哪一年出生的？", "江口县有多少所中学？"],
 )
 def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, question):
@@ -71,6 +71,12 @@ def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, questi
     assert answer.refused, answer.text
     assert answer.text == REFUSAL_TEXT
     assert not answer.citations
+
+
+def test_a_request_to_write_code_gets_the_help_message_not_a_quote(news_assistant):
+    answer = news_assistant.ask("请用Python写一个快速排序。")
+    assert answer.refused and answer.mode == "help" and not answer.citations
+    assert "可以这样问" in answer.text
 
 
 def test_a_refusal_names_the_place_or_person_no_retrieved_passage_mentions(corpus_assistant):
