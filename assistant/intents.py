@@ -2,16 +2,20 @@
 write, translate, joke or code get a short help message with example questions, never a quote.
 
 The decision is a logistic regression on the question's embedding (the same e5 vector retrieval
-uses), trained by ``python -m assistant train`` on data/intents/non_questions.txt against the
-questions of the training sets and data/intents/document_requests.txt (讲讲…、帮我总结… are
-questions); its weights live in the answer model file beside the answer model's. A text is called a
-non-question only when the classifier is confident: at most ``Settings.intent_max_questions_misread``
-of the training questions, scored out of fold, reach the threshold. The held-out files in
-data/intents/ are never trained on (tests/test_intents.py)."""
+uses) beside the TF-IDF of its character 1–3-grams (the embedding alone blurs a bare search term such
+as 电商 with chit-chat such as 测试; the characters of 帮我写、翻译、你好 do not), trained by
+``python -m assistant train`` on data/intents/non_questions.txt against the questions of the training
+sets and data/intents/document_requests.txt (讲讲…、帮我总结…, bare search terms: questions too); its
+weights live in the answer model file beside the answer model's. A text is called a non-question
+only when the classifier is confident: at most ``Settings.intent_max_questions_misread`` of the
+training questions, scored out of fold, reach the threshold. The held-out files in data/intents/
+are never trained on (tests/test_intents.py)"""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,18 +25,46 @@ from .schema import Answer
 HELP_LEAD = "我是{domain}问答助手，只回答资料里有答案的问题，回答都引用资料原文并标注出处。"
 
 
+NGRAM_SIZES = (1, 2, 3)
+
+
+def char_ngrams(normalized: str) -> list[str]:
+    """The character 1–3-grams of a normalised text, spaces dropped (the classifier's TF-IDF analyser
+    both when it is trained and when it is used)."""
+    chars = "".join(normalized.split())
+    return [chars[i : i + n] for n in NGRAM_SIZES for i in range(len(chars) - n + 1)]
+
+
 @dataclass(frozen=True)
 class IntentModel:
     coef: tuple[float, ...]  # over the L2-normalised query embedding
     intercept: float
     threshold: float  # P(non-question) at or above this → help message
+    ngrams: tuple[str, ...] = ()  # the TF-IDF vocabulary (character n-grams) …
+    ngram_idf: tuple[float, ...] = ()  # … its inverse document frequencies …
+    ngram_coef: tuple[float, ...] = ()  # … and weights
 
-    def probability(self, vector: np.ndarray) -> float:
+    @functools.cached_property
+    def _ngram_index(self) -> dict[str, int]:
+        return {g: i for i, g in enumerate(self.ngrams)}
+
+    def ngram_score(self, normalized: str) -> float:
+        """The n-gram part of the logit: sublinear TF × IDF, L2-normalised (scikit-learn's
+        TfidfVectorizer(sublinear_tf=True) over :func:`char_ngrams`), dotted with the weights."""
+        index = self._ngram_index
+        counts = Counter(i for i in (index.get(g) for g in char_ngrams(normalized)) if i is not None)
+        values = {i: (1.0 + math.log(c)) * self.ngram_idf[i] for i, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in values.values()))
+        return sum(v * self.ngram_coef[i] for i, v in values.items()) / norm if norm else 0.0
+
+    def probability(self, vector: np.ndarray, normalized: str = "") -> float:
         z = float(np.dot(np.asarray(self.coef, dtype=np.float32), vector)) + self.intercept
+        if self.ngrams:
+            z += self.ngram_score(normalized)
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
-    def is_non_question(self, vector: np.ndarray) -> bool:
-        return self.probability(vector) >= self.threshold
+    def is_non_question(self, vector: np.ndarray, normalized: str = "") -> bool:
+        return self.probability(vector, normalized) >= self.threshold
 
 
 def help_answer(question: str, domain: str, examples: list[str]) -> Answer:

@@ -355,7 +355,8 @@ class Assistant:
         intent = self.answer_model.intent(getattr(self.embedder, "dim", 0))
         if intent is None:
             return False
-        return intent.is_non_question(self.snapshot.retriever.query_vector(normalize(question)))
+        normalized = normalize(question)
+        return intent.is_non_question(self.snapshot.retriever.query_vector(normalized), normalized)
 
     def _scoped_hits(self, query: Query, resolution: Resolution) -> list[Hit]:
         """For a follow-up: passages of the documents the previous answer cited."""

@@ -82,6 +82,9 @@ class AnswerModel:
     intent_coef: tuple[float, ...] = ()  # the non-question classifier (intents.py), over query embeddings
     intent_intercept: float = 0.0
     intent_threshold: float = 1.01
+    intent_ngrams: tuple[str, ...] = ()  # its character n-gram TF-IDF part: vocabulary, IDF, weights
+    intent_ngram_idf: tuple[float, ...] = ()
+    intent_ngram_coef: tuple[float, ...] = ()
 
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
@@ -98,7 +101,8 @@ class AnswerModel:
         """The non-question classifier, when trained for embeddings of this size."""
         if len(self.intent_coef) != dim:
             return None
-        return IntentModel(self.intent_coef, self.intent_intercept, self.intent_threshold)
+        return IntentModel(self.intent_coef, self.intent_intercept, self.intent_threshold, self.intent_ngrams,
+                           self.intent_ngram_idf, self.intent_ngram_coef)
 
     @classmethod
     def prior(cls) -> "AnswerModel":

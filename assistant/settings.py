@@ -165,6 +165,7 @@ class Settings(BaseSettings):
     heldout_non_questions: Path = PROJECT_ROOT / "data" / "intents" / "heldout-non_questions.txt"
     heldout_document_requests: Path = PROJECT_ROOT / "data" / "intents" / "heldout-document_requests.txt"
     intent_regularization: float = 16.0  # LogisticRegression's C for the non-question classifier
+    intent_ngrams: int = 2000  # character n-grams the non-question classifier keeps (by weight)
     # the non-question threshold: at most this share of the training questions, scored out of fold, reads as a
     # non-question (a question misread gets the help message instead of its answer)
     intent_max_questions_misread: float = 0.001

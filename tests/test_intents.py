@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.evaluation import load_questions
-from assistant.intents import IntentModel, help_answer
+from assistant.intents import IntentModel, char_ngrams, help_answer
 from assistant.normalize import normalize
 from assistant.ranker import AnswerModel
 from assistant.settings import defaults
@@ -19,6 +19,24 @@ def test_only_a_confident_classifier_calls_a_text_a_non_question():
     assert model.is_non_question(np.array([1.0, 0.0], dtype=np.float32))
     assert not model.is_non_question(np.array([0.3, 0.2], dtype=np.float32))
     assert not model.is_non_question(np.array([0.0, 1.0], dtype=np.float32))
+
+
+def test_the_ngram_part_scores_as_scikit_learn_trained_it():
+    """The classifier is fitted with scikit-learn's TfidfVectorizer over char_ngrams and run without it:
+    the run-time logit must be the fitted one."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = ["你好", "你好呀", "帮我写一首诗", "给我写一首歌", "江口县有多少贫困村？", "电商", "电商 扶贫", "四拼四争是什么？"]
+    y = [1, 1, 1, 1, 0, 0, 0, 0]
+    vectorizer = TfidfVectorizer(analyzer=char_ngrams, min_df=1, sublinear_tf=True)
+    clf = LogisticRegression(C=10.0).fit(vectorizer.fit_transform(texts), y)
+    model = IntentModel((), float(clf.intercept_[0]), 0.5, tuple(vectorizer.get_feature_names_out()),
+                        tuple(vectorizer.idf_), tuple(clf.coef_[0]))
+    for text in texts + ["写一首关于电商的诗吧", "未见过的字", ""]:
+        expected = clf.predict_proba(vectorizer.transform([text]))[0, 1]
+        assert model.probability(np.zeros(0, dtype=np.float32), text) == pytest.approx(expected, abs=1e-9)
+    assert char_ngrams("写 诗") == ["写", "诗", "写诗"]
 
 
 def test_the_help_message_gives_examples_and_no_citations():
@@ -38,7 +56,7 @@ def test_the_committed_classifier_catches_held_out_non_questions_and_reads_every
 
     def flagged(texts: list[str]) -> list[str]:
         vectors = embedder.embed_queries([normalize(t) for t in texts])
-        return [t for t, v in zip(texts, vectors) if intent.is_non_question(v)]
+        return [t for t, v in zip(texts, vectors) if intent.is_non_question(v, normalize(t))]
 
     non_questions = intent_lines(settings.heldout_non_questions)
     assert len(flagged(non_questions)) >= 0.6 * len(non_questions)

@@ -45,6 +45,7 @@ def test_a_value_beyond_the_training_range_scores_as_its_edge():
 
 def test_save_and_load_round_trip(tmp_path):
     m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
+                            intent_ngrams=("你", "你好"), intent_ngram_idf=(1.2, 1.7), intent_ngram_coef=(0.3, 0.8),
                             figures={"cross_validated": {"all": {"correct": 0.9}}})
     n = len(FEATURES)
     m = dataclasses.replace(m, sentence=dataclasses.replace(m.sentence, low=(-1.0,) * n, high=(2.0,) * n))
@@ -52,6 +53,7 @@ def test_save_and_load_round_trip(tmp_path):
     back = AnswerModel.load(tmp_path / "m.json")
     assert back == m
     assert back.intent(2) is not None and back.intent(384) is None
+    assert back.intent(2).ngram_score("你好") == pytest.approx((0.3 * 1.2 + 0.8 * 1.7) / math.hypot(1.2, 1.7))
 
 
 def test_a_model_for_other_features_or_format_is_refused_with_the_command_to_run(tmp_path):
