@@ -63,18 +63,20 @@ def test_a_formula_made_of_formulas_gathers_its_parts(corpus_assistant):
 
 @pytest.mark.parametrize(
     "question",
-    ["江口县2023年的GDP是多少？", "梵净山景区门票多少钱？", "遵义会议是哪一年召开的？",
+    ["江口县2023年的GDP是多少？", "梵净山景区门票多少钱？", "请用Python写一个快速排序。", "遵义会议是哪一年召开的？",
      "杨华祥是哪一年出生的？", "江口县有多少所中学？"],
 )
 def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, question):
     answer = news_assistant.ask(question)
     assert answer.refused, answer.text
-    assert answer.text == REFUSAL_TEXT
+    # a request to write code may also be read as what it is, not a question: the help message (no quote either)
+    assert answer.text == REFUSAL_TEXT or answer.mode == "help", answer.text
     assert not answer.citations
 
 
-def test_a_request_to_write_code_gets_the_help_message_not_a_quote(news_assistant):
-    answer = news_assistant.ask("请用Python写一个快速排序。")
+@pytest.mark.parametrize("text", ["帮我写一首诗", "谢谢你的回答", "你是谁？"])
+def test_a_non_question_gets_the_help_message_not_a_quote(news_assistant, text):
+    answer = news_assistant.ask(text)
     assert answer.refused and answer.mode == "help" and not answer.citations
     assert "可以这样问" in answer.text
 

@@ -113,7 +113,7 @@ def check_run(run: Run, questions: list[dict], documents: dict) -> None:
         assert RECORD_KEYS <= set(row), row
         assert "error" not in row, row
         assert isinstance(row["answer"], str) and row["answer"].strip(), row
-        assert row["mode"] in ("llm", "extractive", "help")  # help: a request that is not a question (p39)
+        assert row["mode"] in ("llm", "extractive", "help")  # help: a request that is not a question
         if row["mode"] == "help":
             assert row["refused"] and not row["citations"], row
         ns = [c["n"] for c in row["citations"]]
