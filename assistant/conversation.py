@@ -112,6 +112,8 @@ def _scope(turn: Turn) -> frozenset[str]:
 
 def resolve_followup(question: str, history: list[Turn]) -> Resolution:
     q = question.strip()
+    # a greeting or a request answered with the help message is no topic to refer back to
+    history = [t for t in history if t.answer is None or t.answer.mode != "help"]
     if not history:
         return Resolution(q, False)
     last = history[-1]

@@ -70,3 +70,14 @@ def test_a_pronoun_for_a_thing_takes_the_whole_previous_subject():
     history = [_turn("携程度假农庄在那拉提新建的河谷草原店，计划建多少间度假屋？", "……", doc_id="news-3")]
     r = resolve_followup("那它的总投资大概多少？", history)
     assert r.follow_up and "携程度假农庄" in r.text and "河谷草原店" in r.text and "总投资" in r.text
+
+
+def test_a_non_question_is_no_topic_to_refer_back_to():
+    """帮我写一首诗 then 电商: the help message was the answer, so 电商 is a search of its own, not
+    “写一首诗，电商”; a question before the greeting is still the one referred back to."""
+    help_turn = Turn("帮我写一首关于乡村振兴的诗", "帮我写一首关于乡村振兴的诗",
+                     Answer(question="帮我写一首关于乡村振兴的诗", text="我是……问答助手", refused=True, mode="help"))
+    r = resolve_followup("电商", [help_turn])
+    assert r.text == "电商" and not r.follow_up
+    asked = _turn("江口县委书记是谁？", "11月12日，江口县委书记杨华祥应邀赴中国浦东干部学院授课；")
+    assert resolve_followup("他在省委党校讲了什么？", [asked, help_turn]).text == "杨华祥在省委党校讲了什么？"
