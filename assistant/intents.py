@@ -45,6 +45,10 @@ class IntentModel:
     ngram_coef: tuple[float, ...] = ()  # … and weights
 
     @functools.cached_property
+    def _coef(self) -> np.ndarray:
+        return np.asarray(self.coef, dtype=np.float32)
+
+    @functools.cached_property
     def _ngram_index(self) -> dict[str, int]:
         return {g: i for i, g in enumerate(self.ngrams)}
 
@@ -58,7 +62,7 @@ class IntentModel:
         return sum(v * self.ngram_coef[i] for i, v in values.items()) / norm if norm else 0.0
 
     def probability(self, vector: np.ndarray, normalized: str = "") -> float:
-        z = float(np.dot(np.asarray(self.coef, dtype=np.float32), vector)) + self.intercept
+        z = float(np.dot(self._coef, vector)) + self.intercept
         if self.ngrams:
             z += self.ngram_score(normalized)
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0

@@ -15,6 +15,7 @@ time."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -99,8 +100,11 @@ class AnswerModel:
 
     def intent(self, dim: int) -> IntentModel | None:
         """The non-question classifier, when trained for embeddings of this size."""
-        if len(self.intent_coef) != dim:
-            return None
+        return self._intent if len(self.intent_coef) == dim else None
+
+    @functools.cached_property
+    def _intent(self) -> IntentModel:
+        # built once per model: it is asked for on every question, and its n-gram index is built on first use
         return IntentModel(self.intent_coef, self.intent_intercept, self.intent_threshold, self.intent_ngrams,
                            self.intent_ngram_idf, self.intent_ngram_coef)
 

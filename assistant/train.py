@@ -100,9 +100,10 @@ def fit_intents(settings: Settings, assistant) -> tuple[IntentModel, dict]:
     """The non-question classifier on query embeddings and character n-grams (intents.py):
     data/intents/non_questions.txt against every training question and the requests about the
     documents, with the ``intent_ngrams`` n-grams that weigh most in a first fit on all of them
-    (the model file stays small; the held-out figures were the same with 1,000 to all 14,700). The threshold is the out-of-fold probability that at most
-    ``intent_max_questions_misread`` of the training questions reach (the most question-like training
-    question alone, as before, set it so high that a third of the non-questions passed as questions).
+    (the model file stays small; the held-out figures were the same with 1,000 to all 14,700). The
+    threshold is the out-of-fold probability that at most ``intent_max_questions_misread`` of the
+    training questions reach (the most question-like training question alone, as before, set it so
+    high that a third of the non-questions passed as questions).
     The held-out files are only scored, by the model as the assistant runs it."""
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
