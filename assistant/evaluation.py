@@ -39,6 +39,11 @@ def load_questions(path: Path) -> list[dict]:
     return out
 
 
+def question_turns(q: dict) -> list[str]:
+    """What a question record asks, oldest turn first: its ``turns``, or its one ``question``."""
+    return q.get("turns") or [q.get("question", "")]
+
+
 def _evidence_items(q: dict) -> list[list[str]]:
     items = []
     for e in q.get("evidence") or []:

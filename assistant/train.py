@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import training as tr
-from .evaluation import load_questions
+from .evaluation import load_questions, question_turns
 from .intents import IntentModel, char_ngrams
 from .normalize import normalize
 from .ranker import AnswerModel
@@ -114,7 +114,7 @@ def fit_intents(settings: Settings, assistant) -> tuple[IntentModel, dict]:
     negatives = intent_lines(settings.document_requests)
     for path in settings.train_questions:
         for q in load_questions(path):
-            text = (q.get("turns") or [q.get("question", "")])[-1]
+            text = question_turns(q)[-1]
             (positives if q.get("type") == "non_question" else negatives).append(text)
     y = np.array([1] * len(positives) + [0] * len(negatives))
     normalized = [normalize(t) for t in positives + negatives]

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import MARKER_CHARS, fitting, room, select, shown_order
-from .evaluation import load_questions, squash
+from .evaluation import load_questions, question_turns, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
 from .ranker import Linear
 from .settings import defaults
@@ -113,7 +113,7 @@ def _question_rows(assistant, q: dict, file_stem: str) -> QuestionRows:
     group = source if source and source != "seed" else f"{file_stem}:{q.get('id')}"
     rows = QuestionRows(qid=f"{file_stem}:{q.get('id')}", group=group, kind=q.get("type", ""),
                         answerable=answerable, keys=keys)
-    scored = assistant.candidates_for(q.get("turns") or [q.get("question", "")])
+    scored = assistant.candidates_for(question_turns(q))
     for cand in scored:
         rows.texts.append(cand.text)
         rows.positions.append((cand.doc_id, cand.start, cand.end))

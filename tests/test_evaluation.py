@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.batch import answer_record
-from assistant.evaluation import evaluate, format_table, grade, load_questions, squash
+from assistant.evaluation import evaluate, format_table, grade, load_questions, question_turns, squash
 
 from .conftest import PUBLIC_QUESTIONS, QUESTIONS
 
@@ -37,6 +37,12 @@ def test_evidence_alternatives_and_squash():
     assert squash("干部培训全覆盖, 入户走访") == squash("干部培训全覆盖，入户走访")
     q = {"id": "a", "evidence": [["甲乙", "丙丁"]]}
     assert grade(q, _result("x", cited=["丙丁"], retrieved=["丙，丁"])).evidence_rank == 1
+
+
+def test_question_turns_is_the_conversation_or_the_one_question():
+    assert question_turns({"question": "江口县有多少个贫困村？"}) == ["江口县有多少个贫困村？"]
+    assert question_turns({"question": "unused", "turns": ["谁提出的？", "那他后来呢？"]}) == ["谁提出的？", "那他后来呢？"]
+    assert question_turns({}) == [""]
 
 
 def test_question_files_parse():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.evaluation import load_questions
+from assistant.evaluation import load_questions, question_turns
 from assistant.intents import IntentModel, char_ngrams, help_answer
 from assistant.normalize import normalize
 from assistant.ranker import AnswerModel
@@ -61,6 +61,6 @@ def test_the_committed_classifier_catches_held_out_non_questions_and_reads_every
     non_questions = intent_lines(settings.heldout_non_questions)
     assert len(flagged(non_questions)) >= 0.6 * len(non_questions)
     assert flagged(intent_lines(settings.heldout_document_requests)) == []
-    questions = [(q.get("turns") or [q.get("question", "")])[-1] for path in settings.heldout_questions
+    questions = [question_turns(q)[-1] for path in settings.heldout_questions
                  for q in load_questions(path) if q.get("type") != "non_question"]
     assert len(questions) > 1000 and flagged(questions) == []
