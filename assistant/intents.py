@@ -54,7 +54,8 @@ class IntentModel:
 
     def ngram_score(self, normalized: str) -> float:
         """The n-gram part of the logit: sublinear TF × IDF, L2-normalised (scikit-learn's
-        TfidfVectorizer(sublinear_tf=True) over :func:`char_ngrams`), dotted with the weights."""
+        TfidfVectorizer(sublinear_tf=True) over :func:`char_ngrams`), dotted with the weights. Written out
+        because the model lives in a JSON file, not a pickled vectorizer tied to one scikit-learn version."""
         index = self._ngram_index
         counts = Counter(i for i in (index.get(g) for g in char_ngrams(normalized)) if i is not None)
         values = {i: (1.0 + math.log(c)) * self.ngram_idf[i] for i, c in counts.items()}

@@ -133,7 +133,7 @@ class Answer:
     text: str  # with [n] markers
     citations: tuple[Citation, ...] = ()
     refused: bool = False
-    mode: str = "extractive"  # extractive | llm
+    mode: str = "extractive"  # extractive | llm | help (intents.help_answer: not a question, no quote)
     notes: tuple[str, ...] = ()
     related: tuple[Hit, ...] = ()  # nearest passages, shown as “相关内容” on a refusal
     retrieved: tuple[Hit, ...] = ()  # what retrieval returned, the passages of the best answer sentences first
