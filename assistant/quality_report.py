@@ -16,7 +16,7 @@ from .evaluation import Graded, Report, evaluate, format_table, load_questions
 from .features import QUESTION_FEATURES
 from .pipeline import Assistant
 from .ranker import AnswerModel, Linear
-from .settings import PROJECT_ROOT
+from .settings import PROJECT_ROOT, section
 from .storage import atomic_write_text
 from .train import cached_rows, fold_models, report, training_assistant
 
@@ -73,7 +73,7 @@ def rules_only(model: AnswerModel) -> AnswerModel:
     what the learned model is compared against."""
     prior = AnswerModel.prior()
     question = Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0)
-    return dataclasses.replace(model, sentence=prior.sentence, question=question, follow_kinds=())
+    return dataclasses.replace(model, sentence=prior.sentence, question=question, question_trees=None, follow_kinds=())
 
 
 def _evaluate(assistants: dict[str, Assistant], default: Assistant, stem: str, questions: list[dict]) -> Report:
@@ -143,7 +143,7 @@ def build_report(settings, say=print) -> str:
               "", "| threshold | correct | in-corpus refused | OOC refused |", "|---|---|---|---|"]
     probs = tr.out_of_fold(rows, k=settings.train_folds, c=settings.train_regularization)
     answered = tr.questions_out_of_fold(rows, probs, k=settings.train_folds, extra_ratio=model.extra_ratio,
-                                        follow_kinds=model.follow_kinds)
+                                        follow_kinds=model.follow_kinds, trees=section(tr.TreeConfig, settings))
     for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, round(model.threshold, 2)):
         f = tr.figures(rows, probs, answered, t, model.extra_ratio, model.follow_kinds)
         lines.append(f"| {t:.2f} | {_pct(f['correct'])} | {_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")

@@ -1,11 +1,15 @@
 """The answer model: which sentence answers, and whether the question is answered at all.
 
-Two logistic regressions, both over named features (features.py):
+Models over named features (features.py):
 
-- the *sentence* model gives each candidate sentence the probability that it holds the answer;
+- the *sentence* model (a logistic regression) gives each candidate sentence the probability that
+  it holds the answer;
 - the *question* model turns the best candidate's score, the runner-up's, and the best
   candidate's answer-shape and look-alike evidence into a calibrated probability that quoting it
-  answers the question correctly — the refusal threshold is set on this probability.
+  answers the question correctly — the refusal threshold is set on this probability. It averages
+  a logistic regression with gradient-boosted trees over the same features: the trees read
+  combinations a weighted sum cannot (a missing place matters for a “where” question, less for a
+  “why”), the regression keeps the score smooth where the trees saw few questions.
 
 Their weights, standardisation, the threshold (chosen by cross-validation to keep in-corpus
 refusals within a target), the non-question classifier and a fingerprint of the training data live
@@ -25,16 +29,13 @@ from typing import Any
 
 from .features import FEATURES, QUESTION_FEATURES
 from .intents import IntentModel
+from .trees import Trees, logistic
 
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 
 
 class ModelFileError(RuntimeError):
     """The answer model file is missing or does not fit this code."""
-
-
-def logistic(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,21 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class QuestionModel:
+    """The question model's regression and trees, their probabilities averaged at ``trees_share``."""
+
+    linear: Linear
+    trees: Trees | None = None
+    trees_share: float = 0.0
+
+    def probability(self, values: dict[str, float]) -> float:
+        p = self.linear.probability(values)
+        if self.trees is None or self.trees_share <= 0:
+            return p
+        return (1 - self.trees_share) * p + self.trees_share * self.trees.probability(values)
+
+
+@dataclass(frozen=True)
 class AnswerModel:
     sentence: Linear
     question: Linear
@@ -86,6 +102,8 @@ class AnswerModel:
     intent_ngrams: tuple[str, ...] = ()  # its character n-gram TF-IDF part: vocabulary, IDF, weights
     intent_ngram_idf: tuple[float, ...] = ()
     intent_ngram_coef: tuple[float, ...] = ()
+    question_trees: Trees | None = None  # averaged with ``question`` at this share
+    question_trees_share: float = 0.0
 
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
@@ -96,7 +114,11 @@ class AnswerModel:
 
     def answered(self, question_features: dict[str, float]) -> float:
         """That quoting the best candidate answers the question (calibrated)."""
-        return self.question.probability(question_features)
+        return self._question_model.probability(question_features)
+
+    @functools.cached_property
+    def _question_model(self) -> QuestionModel:
+        return QuestionModel(self.question, self.question_trees, self.question_trees_share)
 
     def intent(self, dim: int) -> IntentModel | None:
         """The non-question classifier, when trained for embeddings of this size."""
@@ -140,9 +162,12 @@ class AnswerModel:
         try:
             parts = {name: Linear(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.pop(name).items()})
                      for name in ("sentence", "question")}
+            trees = data.pop("question_trees", None)
+            parts["question_trees"] = Trees.from_dict(trees) if trees is not None else None
             model = cls(**parts, **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"答案模型 {path} 缺少字段（{exc}）。{retrain}") from exc
-        if model.sentence.features != FEATURES or model.question.features != QUESTION_FEATURES:
+        if (model.sentence.features != FEATURES or model.question.features != QUESTION_FEATURES
+                or (model.question_trees is not None and model.question_trees.features != QUESTION_FEATURES)):
             raise ModelFileError(f"答案模型 {path} 的特征与本程序不一致（代码更新后未重新训练）。{retrain}")
         return model

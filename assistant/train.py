@@ -23,7 +23,7 @@ from .evaluation import load_questions, question_turns
 from .intents import IntentModel, char_ngrams
 from .normalize import normalize
 from .ranker import AnswerModel
-from .settings import PROJECT_ROOT, Settings
+from .settings import PROJECT_ROOT, Settings, section
 
 log = logging.getLogger(__name__)
 ROWS_CACHE = PROJECT_ROOT / ".cache" / "train-rows"
@@ -51,6 +51,7 @@ def fingerprint(settings: Settings, assistant) -> dict:
         "folds": settings.train_folds,
         "max_in_corpus_refused": settings.train_max_in_corpus_refused,
         "regularization": settings.train_regularization,
+        "question_trees": dataclasses.asdict(section(tr.TreeConfig, settings)),
         "sentences_from_hits": settings.sentences_from_hits,
         "top_k": settings.top_k,
         "max_answer_sentences": settings.max_answer_sentences,  # how much an answer quotes: labels and threshold
@@ -62,7 +63,8 @@ def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> li
     """Every training question's candidates, cached per question file under a fingerprint of that
     file, the feature code and the index: adding a file collects only its questions."""
     inputs = {k: v for k, v in fingerprint(settings, assistant).items()
-              if k not in ("training_code", "questions", "non_questions", "max_answer_sentences", "max_answer_chars")}
+              if k not in ("training_code", "questions", "non_questions", "max_answer_sentences", "max_answer_chars",
+                           "question_trees")}
     rows: list[tr.QuestionRows] = []
     for question_file in settings.train_questions:
         keyed = {**inputs, "questions": tr.file_fingerprint([question_file])}
@@ -70,14 +72,31 @@ def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> li
         path = ROWS_CACHE / f"{Path(question_file).stem}-{key}.jsonl"
         if path.exists():
             say(f"候选句缓存 / cached candidates: {path}")
-            rows += tr.load_rows(path)
+            rows += load_rows(path)
             continue
         say(f"为 {Path(question_file).name} 的每个问题收集候选句（约每题 0.1–1 秒）/ collecting candidates …")
         collected = tr.collect(assistant, [Path(question_file)], progress=say)
-        tr.save_rows(collected, path)
+        save_rows(collected, path)
         drop_superseded(path)
         rows += collected
     return rows
+
+
+def save_rows(questions: list[tr.QuestionRows], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for q in questions:
+            fh.write(json.dumps(q.__dict__, ensure_ascii=False) + "\n")
+
+
+def load_rows(path: Path) -> list[tr.QuestionRows]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            d["positions"] = [tuple(p) for p in d["positions"]]
+            out.append(tr.QuestionRows(**d))
+    return out
 
 
 def drop_superseded(path: Path) -> list[Path]:
@@ -161,22 +180,24 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     shape — means what it means in Chinese; fitted alongside, their low word coverage bent the
     Chinese weights) and only set their own threshold. Returns the model and the cross-validated figures."""
     c, k, max_chars = settings.train_regularization, settings.train_folds, settings.max_answer_chars
+    trees = section(tr.TreeConfig, settings)
     zh = [q for q in rows if tr.language(q) == "zh"]
     other = [q for q in rows if tr.language(q) != "zh"]
     zh_probs = tr.out_of_fold(zh, k=k, c=c)
     everything = [1.0] * len(zh)  # how much to quote is chosen as if every question were answered
     extra_ratio = tr.choose_extra_ratio(zh, zh_probs, everything, 0.0, max_chars)
     follow = tr.choose_follow_kinds(zh, zh_probs, everything, 0.0, extra_ratio, max_chars)
-    zh_answered = tr.questions_out_of_fold(zh, zh_probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow)
+    zh_answered = tr.questions_out_of_fold(zh, zh_probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow, trees=trees)
     sentence = tr.fit_sentences(zh, c=c)
-    question = tr.fit_questions(zh, zh_probs, extra_ratio, follow)
+    question = tr.fit_questions(zh, zh_probs, extra_ratio, follow, trees=trees)
     # never trained on, so the full model's scores are already out of sample
     other_probs = [[sentence.probability(f) for f in q.features] for q in other]
     other_answered = [question.probability(tr.question_features(q.features, p)) if p else 0.0
                       for q, p in zip(other, other_probs)]
     rows, probs, answered = zh + other, zh_probs + other_probs, zh_answered + other_answered
     thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
-    model = AnswerModel(sentence=sentence, question=question,
+    model = AnswerModel(sentence=sentence, question=question.linear, question_trees=question.trees,
+                        question_trees_share=question.trees_share,
                         threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
                         extra_ratio=extra_ratio, follow_kinds=follow)
     threshold = thresholds
@@ -229,6 +250,11 @@ def report(model: AnswerModel) -> str:
     for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
         lines += ["", f"{title} — 权重 weights (standardised, largest first):"]
         lines += [f"  {name:<24} {w:+.3f}" for name, w in part.weights()]
+    if model.question_trees is not None:
+        trees = model.question_trees
+        lines += ["", f"问题模型的提升树 question model's boosted trees — {len(trees.trees)} trees, "
+                      f"share {model.question_trees_share:.2f}; 各特征占分裂的比例 share of splits:"]
+        lines += [f"  {name:<24} {share:.1%}" for name, share in trees.usage()]
     intents = model.figures.get("intents", {})
     if intents:
         lines.append(f"\n非问题识别 non-questions: threshold {model.intent_threshold:.2f}, "

@@ -12,12 +12,11 @@
    needs to join the answer is the one that recovers the most answer keys.
 4. *fit* on all data and write the model file with its fingerprint and the figures of step 2.
 
-Only scikit-learn's LogisticRegression is used; the scoring at run time is ranker.AnswerModel."""
+scikit-learn fits the models (LogisticRegression; trees.py for boosting); ranker.AnswerModel scores them."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 from collections import defaultdict
@@ -30,8 +29,9 @@ import numpy as np
 from .answer import MARKER_CHARS, fitting, room, select, shown_order
 from .evaluation import load_questions, question_turns, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
-from .ranker import Linear
+from .ranker import Linear, QuestionModel
 from .settings import defaults
+from .trees import TreeConfig, fit_trees
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py", "chunking.py", "normalize.py",
                 "tokens.py", "conversation.py")
 # the code that turns collected candidates into the model (a change re-fits, without re-collecting)
-TRAINING_CODE = ("training.py", "train.py", "ranker.py", "answer.py")
+TRAINING_CODE = ("training.py", "train.py", "ranker.py", "trees.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))
 EXTRA_RATIO_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 # the composer's limits, mirrored here: how many sentences and characters an answer quotes
@@ -165,11 +165,13 @@ def question_label(q: QuestionRows, probs: list[float], extra_ratio: float = 1.0
 
 
 def fit_questions(questions: list[QuestionRows], probs: list[list[float]], extra_ratio: float = 1.01,
-                  follow_kinds: tuple[str, ...] = (), c: float = 0.3) -> Linear:
+                  follow_kinds: tuple[str, ...] = (), c: float = 0.3, trees: TreeConfig | None = None) -> QuestionModel:
     pairs = [(question_features(q.features, p), question_label(q, p, extra_ratio, follow_kinds))
              for q, p in zip(questions, probs) if _labelled(q)]
     x = np.asarray([[f[name] for name in QUESTION_FEATURES] for f, _ in pairs], dtype=float)
-    return _linear(x, np.asarray([y for _, y in pairs]), QUESTION_FEATURES, c)
+    y = np.asarray([y for _, y in pairs])
+    fitted = fit_trees(x, y, QUESTION_FEATURES, trees) if trees is not None else None
+    return QuestionModel(_linear(x, y, QUESTION_FEATURES, c), fitted, trees.train_question_trees_share if fitted else 0.0)
 
 
 def folds(questions: list[QuestionRows], k: int, seed: int = 0) -> list[list[int]]:
@@ -194,14 +196,16 @@ def out_of_fold(questions: list[QuestionRows], k: int = 5, c: float = 1.0, seed:
 
 
 def questions_out_of_fold(questions: list[QuestionRows], probs: list[list[float]], k: int = 5,
-                          extra_ratio: float = 1.01, follow_kinds: tuple[str, ...] = (), seed: int = 0) -> list[float]:
+                          extra_ratio: float = 1.01, follow_kinds: tuple[str, ...] = (), seed: int = 0,
+                          trees: TreeConfig | None = None) -> list[float]:
     """Each question's calibrated answer probability from a question model that never saw its fold
     (its inputs are the out-of-fold candidate probabilities)."""
     answered = [0.0] * len(questions)
     for held in folds(questions, k, seed):
         held_set = set(held)
         train = [i for i in range(len(questions)) if i not in held_set]
-        model = fit_questions([questions[i] for i in train], [probs[i] for i in train], extra_ratio, follow_kinds)
+        model = fit_questions([questions[i] for i in train], [probs[i] for i in train], extra_ratio, follow_kinds,
+                              trees=trees)
         for i in held:
             answered[i] = model.probability(question_features(questions[i].features, probs[i]))
     return answered
@@ -373,23 +377,6 @@ def reliability(questions: list[QuestionRows], probs: list[list[float]], answere
         if inside:
             out.append((sum(pr for pr, _ in inside) / len(inside), sum(ok for _, ok in inside) / len(inside),
                         len(inside)))
-    return out
-
-
-def save_rows(questions: list[QuestionRows], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        for q in questions:
-            fh.write(json.dumps(q.__dict__, ensure_ascii=False) + "\n")
-
-
-def load_rows(path: Path) -> list[QuestionRows]:
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)
-            d["positions"] = [tuple(p) for p in d["positions"]]
-            out.append(QuestionRows(**d))
     return out
 
 

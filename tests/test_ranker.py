@@ -10,6 +10,7 @@ import pytest
 
 from assistant.features import FEATURES, QUESTION_FEATURES
 from assistant.ranker import AnswerModel, Linear, ModelFileError
+from assistant.trees import Trees
 
 
 def _model(**weights: float) -> AnswerModel:
@@ -43,10 +44,26 @@ def test_a_value_beyond_the_training_range_scores_as_its_edge():
     assert unbounded.probability({"doc_len_log": 12.0, "x": 0.2}) > edge
 
 
+# one stump on top_logit (left when ≤ 0.5) and one on cov_doc
+_TREES = Trees(QUESTION_FEATURES, -0.5, 0.1, (
+    ((QUESTION_FEATURES.index("top_logit"), 0.5, 1, 2, 0.0), (-1, 0.0, -1, -1, -2.0), (-1, 0.0, -1, -1, 3.0)),
+    ((QUESTION_FEATURES.index("cov_doc"), 0.25, 1, 2, 0.0), (-1, 0.0, -1, -1, -1.0), (-1, 0.0, -1, -1, 1.0))))
+
+
+def test_the_question_model_averages_the_regression_and_the_trees():
+    m = dataclasses.replace(_model(), question_trees=_TREES, question_trees_share=0.5)
+    values = {"top_logit": 2.0, "cov_doc": 0.0}
+    linear = 1 / (1 + math.exp(-2.0))
+    trees = 1 / (1 + math.exp(0.5 - 0.2))
+    assert m.answered(values) == pytest.approx(0.5 * linear + 0.5 * trees)
+    assert dataclasses.replace(m, question_trees_share=0.0).answered(values) == pytest.approx(linear)
+
+
 def test_save_and_load_round_trip(tmp_path):
     m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
                             intent_ngrams=("你", "你好"), intent_ngram_idf=(1.2, 1.7), intent_ngram_coef=(0.3, 0.8),
-                            figures={"cross_validated": {"all": {"correct": 0.9}}})
+                            figures={"cross_validated": {"all": {"correct": 0.9}}}, question_trees=_TREES,
+                            question_trees_share=0.4)
     n = len(FEATURES)
     m = dataclasses.replace(m, sentence=dataclasses.replace(m.sentence, low=(-1.0,) * n, high=(2.0,) * n))
     m.save(tmp_path / "m.json")
@@ -63,6 +80,14 @@ def test_a_model_for_other_features_or_format_is_refused_with_the_command_to_run
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelFileError, match="assistant train"):
         AnswerModel.load(path)
+    trees_for_other_features = json.loads(dataclasses.replace(
+        _model(), question_trees=dataclasses.replace(_TREES, features=QUESTION_FEATURES[:-1])).to_json())
+    broken_trees = json.loads(dataclasses.replace(_model(), question_trees=_TREES).to_json())
+    broken_trees["question_trees"]["trees"][0][0] = ["x", 0.5]
+    for data in (trees_for_other_features, broken_trees):
+        path.write_text(json.dumps(data), encoding="utf-8")
+        with pytest.raises(ModelFileError, match="assistant train"):
+            AnswerModel.load(path)
     for broken in ("{not json", "[]", json.dumps({"format": 2})):
         path.write_text(broken, encoding="utf-8")
         with pytest.raises(ModelFileError, match="assistant train"):

@@ -3,6 +3,7 @@ threshold that keeps in-corpus refusals within the target, and a committed model
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -13,6 +14,7 @@ from assistant.answer import fitting, select
 from assistant.features import FEATURES
 from assistant.ranker import AnswerModel
 from assistant.settings import defaults
+from assistant.trees import TreeConfig
 
 
 def test_labels_need_every_key_group_or_the_most_groups():
@@ -95,6 +97,20 @@ def test_cross_validated_threshold_keeps_in_corpus_refusals_within_target(questi
     assert tr.figures(questions, probs, answered, t + 0.2, 1.01)["refused_in_corpus"] >= fig["refused_in_corpus"]
     bins = tr.reliability(questions, probs, answered)
     assert sum(n for *_, n in bins) == len(questions)
+
+
+def test_the_question_model_takes_trees_when_configured(questions):
+    probs = tr.out_of_fold(questions, k=5)
+    config = TreeConfig(train_question_trees=20, train_question_tree_depth=2, train_question_tree_rate=0.1,
+                        train_question_trees_share=0.5)
+    blend = tr.fit_questions(questions, probs, trees=config)
+    assert blend.trees is not None and len(blend.trees.trees) == 20 and blend.trees_share == 0.5
+    linear_only = tr.fit_questions(questions, probs)
+    assert linear_only.trees is None and linear_only.linear == blend.linear
+    no_trees = tr.fit_questions(questions, probs, trees=dataclasses.replace(config, train_question_trees=0))
+    assert no_trees.trees is None and no_trees.trees_share == 0.0
+    answered = tr.questions_out_of_fold(questions, probs, k=5, trees=config)
+    assert len(answered) == len(questions) and all(0.0 <= a <= 1.0 for a in answered)
 
 
 def test_fitting_is_deterministic(questions):

@@ -1,0 +1,57 @@
+"""Boosted trees: scoring the copied nodes, and the copy against scikit-learn's own scores."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from assistant.trees import TreeConfig, Trees, fit_trees
+
+NAMES = ("a", "b", "c")
+# a stump on ``a`` (left when ≤ 0.5) and one on ``b`` (left when ≤ 0.25)
+STUMPS = Trees(NAMES, -0.5, 0.1, (
+    ((0, 0.5, 1, 2, 0.0), (-1, 0.0, -1, -1, -2.0), (-1, 0.0, -1, -1, 3.0)),
+    ((1, 0.25, 1, 2, 0.0), (-1, 0.0, -1, -1, -1.0), (-1, 0.0, -1, -1, 1.0))))
+
+
+def test_trees_sum_their_leaves_on_the_log_odds():
+    assert STUMPS.margin({"a": 0.5, "b": 0.9}) == pytest.approx(-0.5 + 0.1 * (-2.0 + 1.0))
+    assert STUMPS.margin({"a": 2.0}) == pytest.approx(-0.5 + 0.1 * (3.0 - 1.0))  # a missing value reads 0
+    assert STUMPS.probability({"a": 2.0}) == pytest.approx(1 / (1 + np.exp(0.3)))
+    assert dict(STUMPS.usage()) == {"a": 0.5, "b": 0.5}
+    assert Trees.from_dict({"features": list(NAMES), "base": -0.5, "rate": 0.1,
+                            "trees": [[list(n) for n in t] for t in STUMPS.trees]}) == STUMPS
+
+
+def _data(n: int = 300):
+    rng = random.Random(0)
+    x = np.asarray([[rng.random(), rng.random(), rng.choice((0.0, 1.0))] for _ in range(n)])
+    y = np.asarray([int(a + 0.5 * c + rng.gauss(0, 0.2) > 0.8) for a, _, c in x])
+    return x, y
+
+
+def test_the_copied_trees_score_as_scikit_learn_does_and_refit_the_same():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    x, y = _data()
+    config = TreeConfig(train_question_trees=30, train_question_tree_depth=3, train_question_tree_rate=0.1,
+                        train_question_trees_share=0.5)
+    trees = fit_trees(x, y, NAMES, config)
+    reference = GradientBoostingClassifier(n_estimators=30, max_depth=3, learning_rate=0.1, subsample=0.8,
+                                           min_samples_leaf=10, random_state=0).fit(x, y)
+    rows = [dict(zip(NAMES, map(float, r))) for r in x]
+    assert [trees.margin(r) for r in rows] == pytest.approx(list(reference.decision_function(x)), abs=1e-9)
+    assert fit_trees(x, y, NAMES, config) == trees
+    assert {name for name, _ in trees.usage()} <= set(NAMES)
+
+
+def test_no_trees_when_asked_for_none_or_when_every_outcome_is_the_same():
+    x, y = _data()
+    config = TreeConfig(train_question_trees=0, train_question_tree_depth=3, train_question_tree_rate=0.1,
+                        train_question_trees_share=0.5)
+    assert fit_trees(x, y, NAMES, config) is None
+    config = TreeConfig(train_question_trees=10, train_question_tree_depth=3, train_question_tree_rate=0.1,
+                        train_question_trees_share=0.5)
+    assert fit_trees(x, np.zeros(len(y), dtype=int), NAMES, config) is None
