@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
     train_regularization: float = 1.0  # LogisticRegression's C
     # the question model's boosted trees (averaged with its regression at this share; 0 trees: regression
-    # only). Held out: OOC refused at the same in-corpus refusal +1–3 points overall, +5–8 on the seed (docs/quality.md)
+    # only). Held out: OOC refused at the same in-corpus refusal +1–3 points overall, +5–8 on the seed (docs/architecture.md)
     train_question_trees: int = 150
     train_question_tree_depth: int = 3
     train_question_tree_rate: float = 0.05

@@ -170,8 +170,9 @@ def fit_questions(questions: list[QuestionRows], probs: list[list[float]], extra
              for q, p in zip(questions, probs) if _labelled(q)]
     x = np.asarray([[f[name] for name in QUESTION_FEATURES] for f, _ in pairs], dtype=float)
     y = np.asarray([y for _, y in pairs])
-    fitted = fit_trees(x, y, QUESTION_FEATURES, trees) if trees is not None else None
-    return QuestionModel(_linear(x, y, QUESTION_FEATURES, c), fitted, trees.train_question_trees_share if fitted else 0.0)
+    share = trees.train_question_trees_share if trees is not None else 0.0
+    fitted = fit_trees(x, y, QUESTION_FEATURES, trees) if share > 0 else None
+    return QuestionModel(_linear(x, y, QUESTION_FEATURES, c), fitted, share if fitted else 0.0)
 
 
 def folds(questions: list[QuestionRows], k: int, seed: int = 0) -> list[list[int]]:

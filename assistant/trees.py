@@ -61,7 +61,6 @@ class Trees:
                          for nodes in data["trees"]))
 
 
-
 @dataclass(frozen=True)
 class TreeConfig:  # defaults and meanings: the training block of Settings
     train_question_trees: int
@@ -70,14 +69,14 @@ class TreeConfig:  # defaults and meanings: the training block of Settings
     train_question_trees_share: float
 
 
-
 def fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], config: TreeConfig) -> Trees | None:
     """scikit-learn's gradient boosting (fixed seed: the same data gives the same trees), copied into
     Trees; the copy must score the training questions exactly as scikit-learn does. None when the
-    config asks for no trees or every question has the same outcome."""
+    config asks for no trees or every question has the same outcome (how much the trees count is the
+    caller's: training.fit_questions)."""
     from sklearn.ensemble import GradientBoostingClassifier
 
-    if config.train_question_trees <= 0 or config.train_question_trees_share <= 0 or len(set(y.tolist())) < 2:
+    if config.train_question_trees <= 0 or len(set(y.tolist())) < 2:
         return None
     clf = GradientBoostingClassifier(n_estimators=config.train_question_trees, max_depth=config.train_question_tree_depth,
                                      learning_rate=config.train_question_tree_rate, subsample=0.8, min_samples_leaf=10,

@@ -109,6 +109,8 @@ def test_the_question_model_takes_trees_when_configured(questions):
     assert linear_only.trees is None and linear_only.linear == blend.linear
     no_trees = tr.fit_questions(questions, probs, trees=dataclasses.replace(config, train_question_trees=0))
     assert no_trees.trees is None and no_trees.trees_share == 0.0
+    unweighed = tr.fit_questions(questions, probs, trees=dataclasses.replace(config, train_question_trees_share=0.0))
+    assert unweighed.trees is None and unweighed.trees_share == 0.0
     answered = tr.questions_out_of_fold(questions, probs, k=5, trees=config)
     assert len(answered) == len(questions) and all(0.0 <= a <= 1.0 for a in answered)
 
