@@ -73,7 +73,8 @@ def rules_only(model: AnswerModel) -> AnswerModel:
     what the learned model is compared against."""
     prior = AnswerModel.prior()
     question = Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0)
-    return dataclasses.replace(model, sentence=prior.sentence, question=question, question_trees=None, follow_kinds=())
+    return dataclasses.replace(model, sentence=prior.sentence, question=question, question_trees=None,
+                               sentence_trees=None, follow_kinds=())
 
 
 def _evaluate(assistants: dict[str, Assistant], default: Assistant, stem: str, questions: list[dict]) -> Report:
@@ -141,9 +142,10 @@ def build_report(settings, say=print) -> str:
               "The diagram plots the question model's probability (out-of-fold) against the share of questions "
               "whose best sentence really held the answer. The threshold curve (cross-validated, all training sets):",
               "", "| threshold | correct | in-corpus refused | OOC refused |", "|---|---|---|---|"]
-    probs = tr.out_of_fold(rows, k=settings.train_folds, c=settings.train_regularization)
+    trees = section(tr.TreeConfig, settings)
+    probs = tr.out_of_fold(rows, k=settings.train_folds, c=settings.train_regularization, trees=trees)
     answered = tr.questions_out_of_fold(rows, probs, k=settings.train_folds, extra_ratio=model.extra_ratio,
-                                        follow_kinds=model.follow_kinds, trees=section(tr.TreeConfig, settings))
+                                        follow_kinds=model.follow_kinds, trees=trees)
     for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, round(model.threshold, 2)):
         f = tr.figures(rows, probs, answered, t, model.extra_ratio, model.follow_kinds)
         lines.append(f"| {t:.2f} | {_pct(f['correct'])} | {_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")

@@ -2,8 +2,9 @@
 
 Models over named features (features.py):
 
-- the *sentence* model (a logistic regression) gives each candidate sentence the probability that
-  it holds the answer;
+- the *sentence* model gives each candidate sentence the probability that it holds the answer: the
+  log-odds of a logistic regression averaged with those of gradient-boosted trees (the trees weigh a
+  reason marker for a “why” question, a number for a “how many”, which one weight per feature cannot);
 - the *question* model turns the best candidate's score, the runner-up's, and the best
   candidate's answer-shape and look-alike evidence into a calibrated probability that quoting it
   answers the question correctly — the refusal threshold is set on this probability. It averages
@@ -31,7 +32,7 @@ from .features import FEATURES, QUESTION_FEATURES
 from .intents import IntentModel
 from .trees import Trees, logistic
 
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 
 
 class ModelFileError(RuntimeError):
@@ -53,13 +54,17 @@ class Linear:
     high: tuple[float, ...] = ()
 
     def probability(self, values: dict[str, float]) -> float:
+        return logistic(self.margin(values))
+
+    def margin(self, values: dict[str, float]) -> float:
+        """The log-odds."""
         z = self.intercept
         bounded = len(self.low) == len(self.features)  # a model file from before the bounds has none
         lows = self.low if bounded else itertools.repeat(-math.inf)
         highs = self.high if bounded else itertools.repeat(math.inf)
         for name, mu, sd, w, lo, hi in zip(self.features, self.mean, self.scale, self.coef, lows, highs):
             z += w * (min(max(values.get(name, 0.0), lo), hi) - mu) / sd
-        return logistic(z)
+        return z
 
     def weights(self) -> list[tuple[str, float]]:
         """Standardised weights, largest influence first (for reports)."""
@@ -69,6 +74,20 @@ class Linear:
     def from_weights(cls, features: tuple[str, ...], weights: dict[str, float], intercept: float) -> "Linear":
         n = len(features)
         return cls(features, (0.0,) * n, (1.0,) * n, tuple(weights.get(f, 0.0) for f in features), intercept)
+
+
+@dataclass(frozen=True)
+class SentenceModel:
+    """The sentence model's regression and trees, their log-odds averaged at ``trees_share``."""
+
+    linear: Linear
+    trees: Trees | None = None
+    trees_share: float = 0.0
+
+    def probability(self, values: dict[str, float]) -> float:
+        if self.trees is None or self.trees_share <= 0:
+            return self.linear.probability(values)
+        return logistic((1 - self.trees_share) * self.linear.margin(values) + self.trees_share * self.trees.margin(values))
 
 
 @dataclass(frozen=True)
@@ -104,10 +123,16 @@ class AnswerModel:
     intent_ngram_coef: tuple[float, ...] = ()
     question_trees: Trees | None = None  # averaged with ``question`` at this share
     question_trees_share: float = 0.0
+    sentence_trees: Trees | None = None  # averaged with ``sentence`` (log-odds) at this share
+    sentence_trees_share: float = 0.0
 
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
-        return self.sentence.probability(features)
+        return self._sentence_model.probability(features)
+
+    @functools.cached_property
+    def _sentence_model(self) -> SentenceModel:
+        return SentenceModel(self.sentence, self.sentence_trees, self.sentence_trees_share)
 
     def threshold_for(self, language: str) -> float:
         return self.threshold if language == "zh" else self.other_language_threshold
@@ -162,12 +187,14 @@ class AnswerModel:
         try:
             parts = {name: Linear(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.pop(name).items()})
                      for name in ("sentence", "question")}
-            trees = data.pop("question_trees", None)
-            parts["question_trees"] = Trees.from_dict(trees) if trees is not None else None
+            for name in ("sentence_trees", "question_trees"):
+                trees = data.pop(name, None)
+                parts[name] = Trees.from_dict(trees) if trees is not None else None
             model = cls(**parts, **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"答案模型 {path} 缺少字段（{exc}）。{retrain}") from exc
         if (model.sentence.features != FEATURES or model.question.features != QUESTION_FEATURES
-                or (model.question_trees is not None and model.question_trees.features != QUESTION_FEATURES)):
+                or (model.question_trees is not None and model.question_trees.features != QUESTION_FEATURES)
+                or (model.sentence_trees is not None and model.sentence_trees.features != FEATURES)):
             raise ModelFileError(f"答案模型 {path} 的特征与本程序不一致（代码更新后未重新训练）。{retrain}")
         return model

@@ -172,6 +172,12 @@ class Settings(BaseSettings):
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
     train_regularization: float = 1.0  # LogisticRegression's C
+    # the sentence model's boosted trees (their log-odds averaged with its regression's at this share; 0 trees:
+    # regression only). Held out: OOC refused at the same in-corpus refusal +3 points overall (docs/architecture.md)
+    train_sentence_trees: int = 200
+    train_sentence_tree_depth: int = 4
+    train_sentence_tree_rate: float = 0.1
+    train_sentence_trees_share: float = 0.5
     # the question model's boosted trees (averaged with its regression at this share; 0 trees: regression
     # only). Held out: OOC refused at the same in-corpus refusal +1–3 points overall, +5–8 on the seed (docs/architecture.md)
     train_question_trees: int = 150

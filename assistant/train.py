@@ -51,7 +51,7 @@ def fingerprint(settings: Settings, assistant) -> dict:
         "folds": settings.train_folds,
         "max_in_corpus_refused": settings.train_max_in_corpus_refused,
         "regularization": settings.train_regularization,
-        "question_trees": dataclasses.asdict(section(tr.TreeConfig, settings)),
+        "trees": dataclasses.asdict(section(tr.TreeConfig, settings)),
         "sentences_from_hits": settings.sentences_from_hits,
         "top_k": settings.top_k,
         "max_answer_sentences": settings.max_answer_sentences,  # how much an answer quotes: labels and threshold
@@ -64,7 +64,7 @@ def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> li
     file, the feature code and the index: adding a file collects only its questions."""
     inputs = {k: v for k, v in fingerprint(settings, assistant).items()
               if k not in ("training_code", "questions", "non_questions", "max_answer_sentences", "max_answer_chars",
-                           "question_trees")}
+                           "trees")}
     rows: list[tr.QuestionRows] = []
     for question_file in settings.train_questions:
         keyed = {**inputs, "questions": tr.file_fingerprint([question_file])}
@@ -183,12 +183,12 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     trees = section(tr.TreeConfig, settings)
     zh = [q for q in rows if tr.language(q) == "zh"]
     other = [q for q in rows if tr.language(q) != "zh"]
-    zh_probs = tr.out_of_fold(zh, k=k, c=c)
+    zh_probs = tr.out_of_fold(zh, k=k, c=c, trees=trees)
     everything = [1.0] * len(zh)  # how much to quote is chosen as if every question were answered
     extra_ratio = tr.choose_extra_ratio(zh, zh_probs, everything, 0.0, max_chars)
     follow = tr.choose_follow_kinds(zh, zh_probs, everything, 0.0, extra_ratio, max_chars)
     zh_answered = tr.questions_out_of_fold(zh, zh_probs, k=k, extra_ratio=extra_ratio, follow_kinds=follow, trees=trees)
-    sentence = tr.fit_sentences(zh, c=c)
+    sentence = tr.fit_sentences(zh, c=c, trees=trees)
     question = tr.fit_questions(zh, zh_probs, extra_ratio, follow, trees=trees)
     # never trained on, so the full model's scores are already out of sample
     other_probs = [[sentence.probability(f) for f in q.features] for q in other]
@@ -196,8 +196,9 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
                       for q, p in zip(other, other_probs)]
     rows, probs, answered = zh + other, zh_probs + other_probs, zh_answered + other_answered
     thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
-    model = AnswerModel(sentence=sentence, question=question.linear, question_trees=question.trees,
-                        question_trees_share=question.trees_share,
+    model = AnswerModel(sentence=sentence.linear, question=question.linear, question_trees=question.trees,
+                        question_trees_share=question.trees_share, sentence_trees=sentence.trees,
+                        sentence_trees_share=sentence.trees_share,
                         threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
                         extra_ratio=extra_ratio, follow_kinds=follow)
     threshold = thresholds
@@ -250,11 +251,12 @@ def report(model: AnswerModel) -> str:
     for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
         lines += ["", f"{title} — 权重 weights (standardised, largest first):"]
         lines += [f"  {name:<24} {w:+.3f}" for name, w in part.weights()]
-    if model.question_trees is not None:
-        trees = model.question_trees
-        lines += ["", f"问题模型的提升树 question model's boosted trees — {len(trees.trees)} trees, "
-                      f"share {model.question_trees_share:.2f}; 各特征占分裂的比例 share of splits:"]
-        lines += [f"  {name:<24} {share:.1%}" for name, share in trees.usage()]
+    for title, trees, share in (("句子模型 sentence model", model.sentence_trees, model.sentence_trees_share),
+                                ("问题模型 question model", model.question_trees, model.question_trees_share)):
+        if trees is not None:
+            lines += ["", f"{title}的提升树 boosted trees — {len(trees.trees)} trees, share {share:.2f}; "
+                          f"各特征占分裂的比例 share of splits:"]
+            lines += [f"  {name:<24} {used:.1%}" for name, used in trees.usage()]
     intents = model.figures.get("intents", {})
     if intents:
         lines.append(f"\n非问题识别 non-questions: threshold {model.intent_threshold:.2f}, "

@@ -29,9 +29,9 @@ import numpy as np
 from .answer import MARKER_CHARS, fitting, room, select, shown_order
 from .evaluation import load_questions, question_turns, squash
 from .features import FEATURES, KINDS, LANGUAGE_MARK, QUESTION_FEATURES, question_features, vector
-from .ranker import Linear, QuestionModel
+from .ranker import Linear, QuestionModel, SentenceModel
 from .settings import defaults
-from .trees import TreeConfig, fit_trees
+from .trees import TreeConfig, fit_hist_trees, fit_trees
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def _linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float,
                   float(clf.intercept_[0]), tuple(map(float, x.min(axis=0))), tuple(map(float, x.max(axis=0))))
 
 
-def fit_sentences(questions: list[QuestionRows], c: float = 1.0) -> Linear:
+def fit_sentences(questions: list[QuestionRows], c: float = 1.0, trees: TreeConfig | None = None) -> SentenceModel:
     """The sentence model: every candidate of every labelled question, a question's weight spread
     over its candidates (one with many does not dominate)."""
     xs, ys, ws = [], [], []
@@ -152,7 +152,10 @@ def fit_sentences(questions: list[QuestionRows], c: float = 1.0) -> Linear:
             xs.append(vector(feats))
             ys.append(y)
             ws.append(1.0 / len(q.features) ** 0.5)
-    return _linear(np.asarray(xs, dtype=float), np.asarray(ys), FEATURES, c, np.asarray(ws))
+    x, y, w = np.asarray(xs, dtype=float), np.asarray(ys), np.asarray(ws)
+    boosting = trees.sentence if trees is not None else None
+    fitted = fit_hist_trees(x, y, FEATURES, boosting, w) if boosting is not None and boosting.share > 0 else None
+    return SentenceModel(_linear(x, y, FEATURES, c, w), fitted, boosting.share if fitted else 0.0)
 
 
 def question_label(q: QuestionRows, probs: list[float], extra_ratio: float = 1.01,
@@ -170,9 +173,9 @@ def fit_questions(questions: list[QuestionRows], probs: list[list[float]], extra
              for q, p in zip(questions, probs) if _labelled(q)]
     x = np.asarray([[f[name] for name in QUESTION_FEATURES] for f, _ in pairs], dtype=float)
     y = np.asarray([y for _, y in pairs])
-    share = trees.train_question_trees_share if trees is not None else 0.0
-    fitted = fit_trees(x, y, QUESTION_FEATURES, trees) if share > 0 else None
-    return QuestionModel(_linear(x, y, QUESTION_FEATURES, c), fitted, share if fitted else 0.0)
+    boosting = trees.question if trees is not None else None
+    fitted = fit_trees(x, y, QUESTION_FEATURES, boosting) if boosting is not None and boosting.share > 0 else None
+    return QuestionModel(_linear(x, y, QUESTION_FEATURES, c), fitted, boosting.share if fitted else 0.0)
 
 
 def folds(questions: list[QuestionRows], k: int, seed: int = 0) -> list[list[int]]:
@@ -185,12 +188,13 @@ def folds(questions: list[QuestionRows], k: int, seed: int = 0) -> list[list[int
     return out
 
 
-def out_of_fold(questions: list[QuestionRows], k: int = 5, c: float = 1.0, seed: int = 0) -> list[list[float]]:
+def out_of_fold(questions: list[QuestionRows], k: int = 5, c: float = 1.0, seed: int = 0,
+                trees: TreeConfig | None = None) -> list[list[float]]:
     """Each question's candidate probabilities from a sentence model that never saw its fold."""
     probs: list[list[float]] = [[] for _ in questions]
     for held in folds(questions, k, seed):
         held_set = set(held)
-        model = fit_sentences([q for i, q in enumerate(questions) if i not in held_set], c=c)
+        model = fit_sentences([q for i, q in enumerate(questions) if i not in held_set], c=c, trees=trees)
         for i in held:
             probs[i] = [model.probability(f) for f in questions[i].features]
     return probs

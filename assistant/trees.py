@@ -1,5 +1,5 @@
-"""Gradient-boosted trees on the log-odds, for the answer model's question model: fitted by
-scikit-learn's GradientBoostingClassifier, copied node by node into a plain form that the model
+"""Gradient-boosted trees on the log-odds, for the answer model's sentence and question models:
+fitted by scikit-learn's GradientBoostingClassifier, copied node by node into a plain form that the model
 file holds as JSON and that scores with plain arithmetic (no scikit-learn, no pickle at run time)."""
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ class Trees:
     base: float  # the log-odds before any tree
     rate: float  # each tree's leaf values count this much
     trees: tuple[tuple[Node, ...], ...]
+    precision: str = "f"  # values compared as float32 ("f", as GradientBoostingClassifier does) or float64 ("d")
 
     def margin(self, values: dict[str, float]) -> float:
-        x = array("f", (values.get(name, 0.0) for name in self.features))  # compared in float32, as scikit-learn does
+        x = array(self.precision, (values.get(name, 0.0) for name in self.features))
         z = self.base
         for nodes in self.trees:
             i = 0
@@ -56,31 +57,58 @@ class Trees:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Trees":
+        precision = data.get("precision", "f")
+        if precision not in ("f", "d"):
+            raise ValueError(f"precision {precision!r}")
         return cls(tuple(data["features"]), float(data["base"]), float(data["rate"]),
                    tuple(tuple((int(f), float(t), int(lo), int(hi), float(v)) for f, t, lo, hi, v in nodes)
-                         for nodes in data["trees"]))
+                         for nodes in data["trees"]), precision)
+
+
+@dataclass(frozen=True)
+class Boosting:
+    """One model's trees: how many, how deep, how much each counts, and the share of the blend with
+    its regression that they get (0: the regression alone)."""
+
+    trees: int
+    depth: int
+    rate: float
+    share: float
 
 
 @dataclass(frozen=True)
 class TreeConfig:  # defaults and meanings: the training block of Settings
+    train_sentence_trees: int
+    train_sentence_tree_depth: int
+    train_sentence_tree_rate: float
+    train_sentence_trees_share: float
     train_question_trees: int
     train_question_tree_depth: int
     train_question_tree_rate: float
     train_question_trees_share: float
 
+    @property
+    def sentence(self) -> Boosting:
+        return Boosting(self.train_sentence_trees, self.train_sentence_tree_depth, self.train_sentence_tree_rate,
+                        self.train_sentence_trees_share)
 
-def fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], config: TreeConfig) -> Trees | None:
+    @property
+    def question(self) -> Boosting:
+        return Boosting(self.train_question_trees, self.train_question_tree_depth, self.train_question_tree_rate,
+                        self.train_question_trees_share)
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boosting: Boosting,
+              weights: np.ndarray | None = None) -> Trees | None:
     """scikit-learn's gradient boosting (fixed seed: the same data gives the same trees), copied into
-    Trees; the copy must score the training questions exactly as scikit-learn does. None when the
-    config asks for no trees or every question has the same outcome (how much the trees count is the
-    caller's: training.fit_questions)."""
+    Trees; the copy must score the training rows exactly as scikit-learn does. None when no trees
+    are asked for or every row has the same outcome (how much the trees count is the caller's)."""
     from sklearn.ensemble import GradientBoostingClassifier
 
-    if config.train_question_trees <= 0 or len(set(y.tolist())) < 2:
+    if boosting.trees <= 0 or len(set(y.tolist())) < 2:
         return None
-    clf = GradientBoostingClassifier(n_estimators=config.train_question_trees, max_depth=config.train_question_tree_depth,
-                                     learning_rate=config.train_question_tree_rate, subsample=0.8, min_samples_leaf=10,
-                                     random_state=0).fit(x, y)
+    clf = GradientBoostingClassifier(n_estimators=boosting.trees, max_depth=boosting.depth, learning_rate=boosting.rate,
+                                     subsample=0.8, min_samples_leaf=10, random_state=0).fit(x, y, sample_weight=weights)
     copied = []
     for estimator in clf.estimators_[:, 0]:
         t = estimator.tree_
@@ -88,9 +116,36 @@ def fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], config: Tree
                               int(t.children_left[i]), int(t.children_right[i]), float(t.value[i][0][0]))
                              for i in range(t.node_count)]
         copied.append(tuple(nodes))
-    unbiased = Trees(names, 0.0, float(config.train_question_tree_rate), tuple(copied))
-    rows = [dict(zip(names, map(float, row))) for row in x]
-    offsets = clf.decision_function(x) - np.asarray([unbiased.margin(r) for r in rows])
+    unbiased = Trees(names, 0.0, float(boosting.rate), tuple(copied))
+    offsets = _offsets(unbiased, clf, x)
     if float(offsets.max() - offsets.min()) > 1e-6:
         raise RuntimeError("boosted trees copied wrongly: their scores differ from scikit-learn's")
     return Trees(names, float(offsets.mean()), unbiased.rate, unbiased.trees)
+
+
+def fit_hist_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boosting: Boosting,
+                   weights: np.ndarray | None = None) -> Trees | None:
+    """The same from scikit-learn's histogram gradient boosting, for the sentence model's tens of
+    thousands of candidate rows: ten times faster to fit than GradientBoostingClassifier, and on the
+    held-out questions the better blend. It holds out a tenth of the rows (fixed seed) to stop adding
+    trees once they no longer help; its leaves already include the rate, and it compares in float64."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    if boosting.trees <= 0 or len(set(y.tolist())) < 2:
+        return None
+    clf = HistGradientBoostingClassifier(max_iter=boosting.trees, max_depth=boosting.depth,
+                                         learning_rate=boosting.rate, min_samples_leaf=20,
+                                         random_state=0).fit(x, y, sample_weight=weights)
+    # scikit-learn keeps the fitted trees in _predictors (one list per iteration, one tree per class score)
+    copied = [tuple((-1 if node["is_leaf"] else int(node["feature_idx"]), float(node["num_threshold"]),
+                     int(node["left"]), int(node["right"]), float(node["value"])) for node in iteration[0].nodes)
+              for iteration in clf._predictors]
+    trees = Trees(names, float(np.ravel(clf._baseline_prediction)[0]), 1.0, tuple(copied), "d")
+    if float(np.abs(_offsets(trees, clf, x)).max()) > 1e-6:
+        raise RuntimeError("boosted trees copied wrongly: their scores differ from scikit-learn's")
+    return trees
+
+
+def _offsets(trees: Trees, clf: Any, x: np.ndarray) -> np.ndarray:
+    """scikit-learn's scores minus the copy's, row by row."""
+    return clf.decision_function(x) - np.asarray([trees.margin(dict(zip(trees.features, map(float, row)))) for row in x])

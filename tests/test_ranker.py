@@ -59,16 +59,32 @@ def test_the_question_model_averages_the_regression_and_the_trees():
     assert dataclasses.replace(m, question_trees_share=0.0).answered(values) == pytest.approx(linear)
 
 
+# one stump on cov_sent, compared in float64 as the sentence model's histogram trees are
+_SENTENCE_TREES = Trees(FEATURES, 0.2, 1.0, (
+    ((FEATURES.index("cov_sent"), 0.5, 1, 2, 0.0), (-1, 0.0, -1, -1, -1.0), (-1, 0.0, -1, -1, 2.0)),), "d")
+
+
+def test_the_sentence_model_averages_the_log_odds_of_the_regression_and_the_trees():
+    m = dataclasses.replace(_model(cov_sent=2.0), sentence_trees=_SENTENCE_TREES, sentence_trees_share=0.25)
+    values = {"cov_sent": 1.0}
+    linear, trees = 2.0 - 1.0, 0.2 + 2.0  # log-odds
+    assert m.probability(values) == pytest.approx(1 / (1 + math.exp(-(0.75 * linear + 0.25 * trees))))
+    assert m.probability({"cov_sent": 0.0}) == pytest.approx(1 / (1 + math.exp(-(0.75 * -1.0 + 0.25 * -0.8))))
+    assert dataclasses.replace(m, sentence_trees_share=0.0).probability(values) == pytest.approx(
+        1 / (1 + math.exp(-linear)))
+
+
 def test_save_and_load_round_trip(tmp_path):
     m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
                             intent_ngrams=("你", "你好"), intent_ngram_idf=(1.2, 1.7), intent_ngram_coef=(0.3, 0.8),
                             figures={"cross_validated": {"all": {"correct": 0.9}}}, question_trees=_TREES,
-                            question_trees_share=0.4)
+                            question_trees_share=0.4, sentence_trees=_SENTENCE_TREES, sentence_trees_share=0.5)
     n = len(FEATURES)
     m = dataclasses.replace(m, sentence=dataclasses.replace(m.sentence, low=(-1.0,) * n, high=(2.0,) * n))
     m.save(tmp_path / "m.json")
     back = AnswerModel.load(tmp_path / "m.json")
     assert back == m
+    assert back.probability({"cov_sent": 1.0}) == pytest.approx(m.probability({"cov_sent": 1.0}))
     assert back.intent(2) is not None and back.intent(384) is None
     assert back.intent(2).ngram_score("你好") == pytest.approx((0.3 * 1.2 + 0.8 * 1.7) / math.hypot(1.2, 1.7))
 
@@ -84,7 +100,11 @@ def test_a_model_for_other_features_or_format_is_refused_with_the_command_to_run
         _model(), question_trees=dataclasses.replace(_TREES, features=QUESTION_FEATURES[:-1])).to_json())
     broken_trees = json.loads(dataclasses.replace(_model(), question_trees=_TREES).to_json())
     broken_trees["question_trees"]["trees"][0][0] = ["x", 0.5]
-    for data in (trees_for_other_features, broken_trees):
+    sentence_trees_for_other_features = json.loads(dataclasses.replace(
+        _model(), sentence_trees=dataclasses.replace(_SENTENCE_TREES, features=FEATURES[:-1])).to_json())
+    unknown_precision = json.loads(dataclasses.replace(_model(), sentence_trees=_SENTENCE_TREES).to_json())
+    unknown_precision["sentence_trees"]["precision"] = "half"
+    for data in (trees_for_other_features, broken_trees, sentence_trees_for_other_features, unknown_precision):
         path.write_text(json.dumps(data), encoding="utf-8")
         with pytest.raises(ModelFileError, match="assistant train"):
             AnswerModel.load(path)

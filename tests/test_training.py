@@ -101,8 +101,9 @@ def test_cross_validated_threshold_keeps_in_corpus_refusals_within_target(questi
 
 def test_the_question_model_takes_trees_when_configured(questions):
     probs = tr.out_of_fold(questions, k=5)
-    config = TreeConfig(train_question_trees=20, train_question_tree_depth=2, train_question_tree_rate=0.1,
-                        train_question_trees_share=0.5)
+    config = TreeConfig(train_sentence_trees=0, train_sentence_tree_depth=2, train_sentence_tree_rate=0.1,
+                        train_sentence_trees_share=0.5, train_question_trees=20, train_question_tree_depth=2,
+                        train_question_tree_rate=0.1, train_question_trees_share=0.5)
     blend = tr.fit_questions(questions, probs, trees=config)
     assert blend.trees is not None and len(blend.trees.trees) == 20 and blend.trees_share == 0.5
     linear_only = tr.fit_questions(questions, probs)
@@ -115,8 +116,26 @@ def test_the_question_model_takes_trees_when_configured(questions):
     assert len(answered) == len(questions) and all(0.0 <= a <= 1.0 for a in answered)
 
 
+def test_the_sentence_model_takes_trees_when_configured(questions):
+    config = TreeConfig(train_sentence_trees=15, train_sentence_tree_depth=2, train_sentence_tree_rate=0.1,
+                        train_sentence_trees_share=0.5, train_question_trees=0, train_question_tree_depth=2,
+                        train_question_tree_rate=0.1, train_question_trees_share=0.5)
+    blend = tr.fit_sentences(questions, trees=config)
+    assert blend.trees is not None and blend.trees.precision == "d" and blend.trees_share == 0.5
+    linear_only = tr.fit_sentences(questions)
+    assert linear_only.trees is None and linear_only.linear == blend.linear
+    unweighed = tr.fit_sentences(questions, trees=dataclasses.replace(config, train_sentence_trees_share=0.0))
+    assert unweighed.trees is None and unweighed.trees_share == 0.0
+    assert tr.fit_sentences(questions, trees=dataclasses.replace(config, train_sentence_trees=0)).trees is None
+    # the blend ranks the answer first for most questions, as the regression does
+    probs = tr.out_of_fold(questions, k=5, trees=config)
+    labelled = [(q, p) for q, p in zip(questions, probs) if any(q.labels)]
+    ranked_first = sum(q.labels[max(range(len(p)), key=p.__getitem__)] for q, p in labelled)
+    assert ranked_first / len(labelled) > 0.8
+
+
 def test_fitting_is_deterministic(questions):
-    a, b = tr.fit_sentences(questions), tr.fit_sentences(questions)
+    a, b = tr.fit_sentences(questions).linear, tr.fit_sentences(questions).linear
     assert a.coef == b.coef and a.intercept == b.intercept
     assert dict(a.weights())["type_ok"] > 0
 
