@@ -15,7 +15,7 @@ from .batch import answer_record
 from .evaluation import Graded, Report, evaluate, format_table, load_questions
 from .features import QUESTION_FEATURES
 from .pipeline import Assistant
-from .ranker import AnswerModel, Linear
+from .ranker import AnswerModel, Linear, QuestionModel
 from .settings import PROJECT_ROOT, section
 from .storage import atomic_write_text
 from .train import cached_rows, fold_models, report, training_assistant
@@ -72,9 +72,8 @@ def rules_only(model: AnswerModel) -> AnswerModel:
     """Hand-set weights (the prior used to bootstrap training) with the same kind of threshold:
     what the learned model is compared against."""
     prior = AnswerModel.prior()
-    question = Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0)
-    return dataclasses.replace(model, sentence=prior.sentence, question=question, question_trees=None,
-                               sentence_trees=None, follow_kinds=())
+    question = QuestionModel(Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0))
+    return dataclasses.replace(model, sentence=prior.sentence, question=question, follow_kinds=())
 
 
 def _evaluate(assistants: dict[str, Assistant], default: Assistant, stem: str, questions: list[dict]) -> Report:

@@ -32,7 +32,7 @@ from .features import FEATURES, QUESTION_FEATURES
 from .intents import IntentModel
 from .trees import Trees, logistic
 
-MODEL_FORMAT = 4
+MODEL_FORMAT = 5
 
 
 class ModelFileError(RuntimeError):
@@ -107,8 +107,8 @@ class QuestionModel:
 
 @dataclass(frozen=True)
 class AnswerModel:
-    sentence: Linear
-    question: Linear
+    sentence: SentenceModel
+    question: QuestionModel
     threshold: float  # answer when the question model's probability reaches this
     extra_ratio: float  # a further sentence joins the answer at this share of the best one's probability
     follow_kinds: tuple[str, ...] = ()  # kinds whose answer also quotes the sentence after the chosen one
@@ -121,29 +121,17 @@ class AnswerModel:
     intent_ngrams: tuple[str, ...] = ()  # its character n-gram TF-IDF part: vocabulary, IDF, weights
     intent_ngram_idf: tuple[float, ...] = ()
     intent_ngram_coef: tuple[float, ...] = ()
-    question_trees: Trees | None = None  # averaged with ``question`` at this share
-    question_trees_share: float = 0.0
-    sentence_trees: Trees | None = None  # averaged with ``sentence`` (log-odds) at this share
-    sentence_trees_share: float = 0.0
 
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
-        return self._sentence_model.probability(features)
-
-    @functools.cached_property
-    def _sentence_model(self) -> SentenceModel:
-        return SentenceModel(self.sentence, self.sentence_trees, self.sentence_trees_share)
+        return self.sentence.probability(features)
 
     def threshold_for(self, language: str) -> float:
         return self.threshold if language == "zh" else self.other_language_threshold
 
     def answered(self, question_features: dict[str, float]) -> float:
         """That quoting the best candidate answers the question (calibrated)."""
-        return self._question_model.probability(question_features)
-
-    @functools.cached_property
-    def _question_model(self) -> QuestionModel:
-        return QuestionModel(self.question, self.question_trees, self.question_trees_share)
+        return self.question.probability(question_features)
 
     def intent(self, dim: int) -> IntentModel | None:
         """The non-question classifier, when trained for embeddings of this size."""
@@ -163,7 +151,8 @@ class AnswerModel:
         sentence = Linear.from_weights(FEATURES, {"cov_sent": 3.0, "cov_ctx": 1.5, "type_ok": 1.0, "unit_match": 1.0,
                                                   "term_defined": 1.0}, -3.0)
         question = Linear.from_weights(QUESTION_FEATURES, {}, 0.0)
-        return cls(sentence, question, threshold=0.0, extra_ratio=1.01, trained_on={"prior": True})
+        return cls(SentenceModel(sentence), QuestionModel(question), threshold=0.0, extra_ratio=1.01,
+                   trained_on={"prior": True})
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -185,16 +174,23 @@ class AnswerModel:
         if not isinstance(data, dict) or data.pop("format", None) != MODEL_FORMAT:
             raise ModelFileError(f"答案模型 {path} 的格式与本程序不符。{retrain}")
         try:
-            parts = {name: Linear(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.pop(name).items()})
-                     for name in ("sentence", "question")}
-            for name in ("sentence_trees", "question_trees"):
-                trees = data.pop(name, None)
-                parts[name] = Trees.from_dict(trees) if trees is not None else None
-            model = cls(**parts, **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        except (KeyError, TypeError, ValueError) as exc:
+            sentence, question = (_blended(kind, data.pop(name)) for name, kind in
+                                  (("sentence", SentenceModel), ("question", QuestionModel)))
+            model = cls(sentence, question, **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"答案模型 {path} 缺少字段（{exc}）。{retrain}") from exc
-        if (model.sentence.features != FEATURES or model.question.features != QUESTION_FEATURES
-                or (model.question_trees is not None and model.question_trees.features != QUESTION_FEATURES)
-                or (model.sentence_trees is not None and model.sentence_trees.features != FEATURES)):
+        if not (_reads(model.sentence, FEATURES) and _reads(model.question, QUESTION_FEATURES)):
             raise ModelFileError(f"答案模型 {path} 的特征与本程序不一致（代码更新后未重新训练）。{retrain}")
         return model
+
+
+def _blended(kind: type, data: dict[str, Any]) -> SentenceModel | QuestionModel:
+    """A sentence or question model from its JSON: the regression, the trees if any, their share."""
+    linear = Linear(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["linear"].items()})
+    trees = Trees.from_dict(data["trees"]) if data.get("trees") is not None else None
+    return kind(linear, trees, float(data["trees_share"]))
+
+
+def _reads(model: SentenceModel | QuestionModel, features: tuple[str, ...]) -> bool:
+    """Whether the regression and the trees both read these features."""
+    return model.linear.features == features and (model.trees is None or model.trees.features == features)

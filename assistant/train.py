@@ -196,10 +196,7 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
                       for q, p in zip(other, other_probs)]
     rows, probs, answered = zh + other, zh_probs + other_probs, zh_answered + other_answered
     thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
-    model = AnswerModel(sentence=sentence.linear, question=question.linear, question_trees=question.trees,
-                        question_trees_share=question.trees_share, sentence_trees=sentence.trees,
-                        sentence_trees_share=sentence.trees_share,
-                        threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
+    model = AnswerModel(sentence=sentence, question=question, threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
                         extra_ratio=extra_ratio, follow_kinds=follow)
     threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
@@ -250,13 +247,12 @@ def report(model: AnswerModel) -> str:
                      f"{_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")
     for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
         lines += ["", f"{title} — 权重 weights (standardised, largest first):"]
-        lines += [f"  {name:<24} {w:+.3f}" for name, w in part.weights()]
-    for title, trees, share in (("句子模型 sentence model", model.sentence_trees, model.sentence_trees_share),
-                                ("问题模型 question model", model.question_trees, model.question_trees_share)):
-        if trees is not None:
-            lines += ["", f"{title}的提升树 boosted trees — {len(trees.trees)} trees, share {share:.2f}; "
+        lines += [f"  {name:<24} {w:+.3f}" for name, w in part.linear.weights()]
+    for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
+        if part.trees is not None:
+            lines += ["", f"{title}的提升树 boosted trees — {len(part.trees.trees)} trees, share {part.trees_share:.2f}; "
                           f"各特征占分裂的比例 share of splits:"]
-            lines += [f"  {name:<24} {used:.1%}" for name, used in trees.usage()]
+            lines += [f"  {name:<24} {used:.1%}" for name, used in part.trees.usage()]
     intents = model.figures.get("intents", {})
     if intents:
         lines.append(f"\n非问题识别 non-questions: threshold {model.intent_threshold:.2f}, "

@@ -6,17 +6,19 @@ from __future__ import annotations
 from assistant.features import FEATURES, QUESTION_FEATURES
 from assistant.evaluation import Report, grade
 from assistant.quality_report import _line, refusal_lines, rules_only
-from assistant.ranker import AnswerModel, Linear
+from assistant.ranker import AnswerModel, Linear, QuestionModel, SentenceModel
 
 
 def test_rules_only_keeps_the_threshold_and_drops_learned_weights():
-    learned = AnswerModel(Linear.from_weights(FEATURES, {"focus_rel": 2.0}, 0.5),
-                          Linear.from_weights(QUESTION_FEATURES, {"cov_doc": 3.0}, 1.0), threshold=0.4,
+    learned = AnswerModel(SentenceModel(Linear.from_weights(FEATURES, {"focus_rel": 2.0}, 0.5)),
+                          QuestionModel(Linear.from_weights(QUESTION_FEATURES, {"cov_doc": 3.0}, 1.0)), threshold=0.4,
                           extra_ratio=0.5, follow_kinds=("effect",))
     hand = rules_only(learned)
     assert hand.threshold == 0.4 and hand.follow_kinds == ()
-    assert dict(hand.sentence.weights())["focus_rel"] == 0.0 and dict(hand.sentence.weights())["cov_sent"] > 0
-    assert dict(hand.question.weights()) ["top_logit"] == 1.0
+    assert dict(hand.sentence.linear.weights())["focus_rel"] == 0.0
+    assert dict(hand.sentence.linear.weights())["cov_sent"] > 0
+    assert dict(hand.question.linear.weights())["top_logit"] == 1.0
+    assert hand.sentence.trees is None and hand.question.trees is None
 
 
 def test_a_table_line_shows_dashes_for_missing_figures():

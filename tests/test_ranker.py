@@ -9,21 +9,26 @@ import math
 import pytest
 
 from assistant.features import FEATURES, QUESTION_FEATURES
-from assistant.ranker import AnswerModel, Linear, ModelFileError
+from assistant.ranker import AnswerModel, Linear, ModelFileError, QuestionModel, SentenceModel
 from assistant.trees import Trees
 
 
 def _model(**weights: float) -> AnswerModel:
-    return AnswerModel(sentence=Linear.from_weights(FEATURES, weights, -1.0),
-                       question=Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0),
+    return AnswerModel(sentence=SentenceModel(Linear.from_weights(FEATURES, weights, -1.0)),
+                       question=QuestionModel(Linear.from_weights(QUESTION_FEATURES, {"top_logit": 1.0}, 0.0)),
                        threshold=0.3, extra_ratio=0.6)
+
+
+def _blend(model: AnswerModel, part: str, trees: Trees, share: float) -> AnswerModel:
+    """``model`` with trees in its sentence or question model."""
+    return dataclasses.replace(model, **{part: dataclasses.replace(getattr(model, part), trees=trees, trees_share=share)})
 
 
 def test_probability_is_the_logistic_of_the_weighted_features():
     m = _model(cov_sent=2.0, type_ok=1.0)
     assert m.probability({}) == pytest.approx(1 / (1 + math.e))
     assert m.probability({"cov_sent": 1.0, "type_ok": 1.0}) == pytest.approx(1 / (1 + math.exp(-2.0)))
-    assert m.sentence.weights()[0] == ("cov_sent", 2.0)
+    assert m.sentence.linear.weights()[0] == ("cov_sent", 2.0)
     assert m.probability({"cov_sent": -100.0}) == 0.0
     assert m.answered({"top_logit": 0.0}) == pytest.approx(0.5)
     scaled = Linear(("x",), (1.0,), (2.0,), (1.0,), 0.0)
@@ -51,12 +56,12 @@ _TREES = Trees(QUESTION_FEATURES, -0.5, 0.1, (
 
 
 def test_the_question_model_averages_the_regression_and_the_trees():
-    m = dataclasses.replace(_model(), question_trees=_TREES, question_trees_share=0.5)
+    m = _blend(_model(), "question", _TREES, 0.5)
     values = {"top_logit": 2.0, "cov_doc": 0.0}
     linear = 1 / (1 + math.exp(-2.0))
     trees = 1 / (1 + math.exp(0.5 - 0.2))
     assert m.answered(values) == pytest.approx(0.5 * linear + 0.5 * trees)
-    assert dataclasses.replace(m, question_trees_share=0.0).answered(values) == pytest.approx(linear)
+    assert _blend(m, "question", _TREES, 0.0).answered(values) == pytest.approx(linear)
 
 
 # one stump on cov_sent, compared in float64 as the sentence model's histogram trees are
@@ -65,22 +70,23 @@ _SENTENCE_TREES = Trees(FEATURES, 0.2, 1.0, (
 
 
 def test_the_sentence_model_averages_the_log_odds_of_the_regression_and_the_trees():
-    m = dataclasses.replace(_model(cov_sent=2.0), sentence_trees=_SENTENCE_TREES, sentence_trees_share=0.25)
+    m = _blend(_model(cov_sent=2.0), "sentence", _SENTENCE_TREES, 0.25)
     values = {"cov_sent": 1.0}
     linear, trees = 2.0 - 1.0, 0.2 + 2.0  # log-odds
     assert m.probability(values) == pytest.approx(1 / (1 + math.exp(-(0.75 * linear + 0.25 * trees))))
     assert m.probability({"cov_sent": 0.0}) == pytest.approx(1 / (1 + math.exp(-(0.75 * -1.0 + 0.25 * -0.8))))
-    assert dataclasses.replace(m, sentence_trees_share=0.0).probability(values) == pytest.approx(
+    assert _blend(m, "sentence", _SENTENCE_TREES, 0.0).probability(values) == pytest.approx(
         1 / (1 + math.exp(-linear)))
 
 
 def test_save_and_load_round_trip(tmp_path):
     m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
                             intent_ngrams=("你", "你好"), intent_ngram_idf=(1.2, 1.7), intent_ngram_coef=(0.3, 0.8),
-                            figures={"cross_validated": {"all": {"correct": 0.9}}}, question_trees=_TREES,
-                            question_trees_share=0.4, sentence_trees=_SENTENCE_TREES, sentence_trees_share=0.5)
+                            figures={"cross_validated": {"all": {"correct": 0.9}}})
+    m = _blend(_blend(m, "question", _TREES, 0.4), "sentence", _SENTENCE_TREES, 0.5)
     n = len(FEATURES)
-    m = dataclasses.replace(m, sentence=dataclasses.replace(m.sentence, low=(-1.0,) * n, high=(2.0,) * n))
+    bounded = dataclasses.replace(m.sentence.linear, low=(-1.0,) * n, high=(2.0,) * n)
+    m = dataclasses.replace(m, sentence=dataclasses.replace(m.sentence, linear=bounded))
     m.save(tmp_path / "m.json")
     back = AnswerModel.load(tmp_path / "m.json")
     assert back == m
@@ -92,23 +98,25 @@ def test_save_and_load_round_trip(tmp_path):
 def test_a_model_for_other_features_or_format_is_refused_with_the_command_to_run(tmp_path):
     path = tmp_path / "m.json"
     data = json.loads(_model().to_json())
-    data["sentence"]["features"] = data["sentence"]["features"][:-1]
+    data["sentence"]["linear"]["features"] = data["sentence"]["linear"]["features"][:-1]
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelFileError, match="assistant train"):
         AnswerModel.load(path)
-    trees_for_other_features = json.loads(dataclasses.replace(
-        _model(), question_trees=dataclasses.replace(_TREES, features=QUESTION_FEATURES[:-1])).to_json())
-    broken_trees = json.loads(dataclasses.replace(_model(), question_trees=_TREES).to_json())
-    broken_trees["question_trees"]["trees"][0][0] = ["x", 0.5]
-    sentence_trees_for_other_features = json.loads(dataclasses.replace(
-        _model(), sentence_trees=dataclasses.replace(_SENTENCE_TREES, features=FEATURES[:-1])).to_json())
-    unknown_precision = json.loads(dataclasses.replace(_model(), sentence_trees=_SENTENCE_TREES).to_json())
-    unknown_precision["sentence_trees"]["precision"] = "half"
+    trees_for_other_features = json.loads(_blend(
+        _model(), "question", dataclasses.replace(_TREES, features=QUESTION_FEATURES[:-1]), 0.5).to_json())
+    broken_trees = json.loads(_blend(_model(), "question", _TREES, 0.5).to_json())
+    broken_trees["question"]["trees"]["trees"][0][0] = ["x", 0.5]
+    sentence_trees_for_other_features = json.loads(_blend(
+        _model(), "sentence", dataclasses.replace(_SENTENCE_TREES, features=FEATURES[:-1]), 0.5).to_json())
+    unknown_precision = json.loads(_blend(_model(), "sentence", _SENTENCE_TREES, 0.5).to_json())
+    unknown_precision["sentence"]["trees"]["precision"] = "half"
     for data in (trees_for_other_features, broken_trees, sentence_trees_for_other_features, unknown_precision):
         path.write_text(json.dumps(data), encoding="utf-8")
         with pytest.raises(ModelFileError, match="assistant train"):
             AnswerModel.load(path)
-    for broken in ("{not json", "[]", json.dumps({"format": 2})):
+    flat = json.loads(_model().to_json())  # the flat layout of format 4 and before, under the current number
+    flat["sentence"] = flat["sentence"]["linear"]
+    for broken in ("{not json", "[]", json.dumps({"format": 2}), json.dumps(flat)):
         path.write_text(broken, encoding="utf-8")
         with pytest.raises(ModelFileError, match="assistant train"):
             AnswerModel.load(path)
