@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from . import docmeta
@@ -33,6 +33,7 @@ from .terms import Term
 log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
+LOST_NUMBER_LEAD = "原文未给出具体数字。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
 # refusing a question in another language: the data says its quotes are more often wrong than right
 OTHER_LANGUAGE_NOTE = ("资料是中文的，用其他语言提问时无法可靠地确定答案句；下面列出最相关的原文段落，建议改用中文提问。"
@@ -168,11 +169,12 @@ class Composer:
             quoted = shown_order(kept, lambda c: c.start)
             if query.kind in self.model.follow_kinds:
                 quoted += self._next_sentence(max(quoted, key=lambda c: c.start), quoted)
+            if self._number_lost_in(query, quoted):
+                return self._render_lost(question, quoted, hits)
             return self._render(question, quoted, hits, [])
         lost = self._lost_number(query, cands)
         if lost is not None:
-            answer = self._render(question, [lost], hits, [self.config.lost_number_note])
-            return replace(answer, text="原文未给出具体数字。" + answer.text)
+            return self._render_lost(question, [lost], hits)
         log.debug("refused %r: answer probability %.3f < %.3f", question, answered, self.threshold(query))
         if query.language != "zh":
             return self._refuse(question, hits, OTHER_LANGUAGE_NOTE)
@@ -192,6 +194,20 @@ class Composer:
             return []
         return [Candidate(last.doc_id, span.start, span.end, doc.text[span.start : span.end], "", "", last.hit_rank,
                           last.hit, last.index + 1)]
+
+    @staticmethod
+    def _number_lost_in(query: Query, quoted: list[Candidate]) -> bool:
+        """The answer to a “how many” question is a sentence whose number the scrape lost (名干部结对
+        帮扶户贫困户), and no quoted sentence states a number in the asked unit: quoting it without
+        saying so reads as if the number were there."""
+        if query.kind != "number" or not query.unit or not quoted:
+            return False
+        if any(c.features.get("unit_match", 0.0) >= 1.0 for c in quoted):
+            return False
+        return lost_number(quoted[0].normalized, query.unit)
+
+    def _render_lost(self, question: str, quoted: list[Candidate], hits: list[Hit]) -> Answer:
+        return self._render(question, quoted, hits, [self.config.lost_number_note], lead=LOST_NUMBER_LEAD)
 
     def _lost_number(self, query: Query, cands: list[Candidate]) -> Candidate | None:
         """A sentence that would answer a “how many” question had the scrape not lost its number —

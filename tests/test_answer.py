@@ -127,6 +127,19 @@ def test_a_number_the_source_lost_is_reported_missing(corpus_assistant):
     assert any("名机关干部与名村干部" in c.text for c in answer.citations)
 
 
+def test_an_answer_whose_number_the_source_lost_says_so(corpus_assistant):
+    """The model's answer itself is the sentence that lost the asked number (名干部结对帮扶户贫困户):
+    quoted, and said to lack the number, within the length limit; a sentence that states the
+    number in the asked unit gets no such note."""
+    lost = corpus_assistant.ask("江口有多少户贫困户得到干部结对帮扶？")
+    assert not lost.refused
+    assert lost.text.startswith("原文未给出具体数字。") and len(lost.text) <= corpus_assistant.settings.max_answer_chars
+    assert any("结对帮扶户贫困户" in c.text for c in lost.citations)
+    assert not re.search(r"\d+\s*户贫困户", lost.text)
+    stated = corpus_assistant.ask("有多少家民营企业参与了扶贫？")
+    assert "43家" in stated.text and "未给出" not in stated.text
+
+
 def test_follow_ups_use_the_conversation(corpus_assistant):
     conv = Conversation()
     first = corpus_assistant.ask("江口县委书记是谁？", conv)
