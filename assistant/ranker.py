@@ -20,7 +20,6 @@ time."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import math
@@ -32,7 +31,7 @@ from .features import FEATURES, QUESTION_FEATURES
 from .intents import IntentModel
 from .trees import Trees, logistic
 
-MODEL_FORMAT = 5
+MODEL_FORMAT = 6
 
 
 class ModelFileError(RuntimeError):
@@ -115,12 +114,7 @@ class AnswerModel:
     other_language_threshold: float = 0.5  # the threshold for questions not in Chinese (training.choose_thresholds)
     trained_on: dict[str, Any] = field(default_factory=dict)  # fingerprint of data and code
     figures: dict[str, Any] = field(default_factory=dict)  # cross-validated figures at training time
-    intent_coef: tuple[float, ...] = ()  # the non-question classifier (intents.py), over query embeddings
-    intent_intercept: float = 0.0
-    intent_threshold: float = 1.01
-    intent_ngrams: tuple[str, ...] = ()  # its character n-gram TF-IDF part: vocabulary, IDF, weights
-    intent_ngram_idf: tuple[float, ...] = ()
-    intent_ngram_coef: tuple[float, ...] = ()
+    non_question: IntentModel | None = None  # the non-question classifier (intents.py), over query embeddings
 
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
@@ -135,13 +129,8 @@ class AnswerModel:
 
     def intent(self, dim: int) -> IntentModel | None:
         """The non-question classifier, when trained for embeddings of this size."""
-        return self._intent if len(self.intent_coef) == dim else None
-
-    @functools.cached_property
-    def _intent(self) -> IntentModel:
-        # built once per model: it is asked for on every question, and its n-gram index is built on first use
-        return IntentModel(self.intent_coef, self.intent_intercept, self.intent_threshold, self.intent_ngrams,
-                           self.intent_ngram_idf, self.intent_ngram_coef)
+        found = self.non_question
+        return found if found is not None and len(found.coef) == dim else None
 
     @classmethod
     def prior(cls) -> "AnswerModel":
@@ -176,7 +165,9 @@ class AnswerModel:
         try:
             sentence, question = (_blended(kind, data.pop(name)) for name, kind in
                                   (("sentence", SentenceModel), ("question", QuestionModel)))
-            model = cls(sentence, question, **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+            intent = data.pop("non_question", None)
+            non_question = IntentModel(**_tuples(intent)) if intent is not None else None
+            model = cls(sentence, question, non_question=non_question, **_tuples(data))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"答案模型 {path} 缺少字段（{exc}）。{retrain}") from exc
         if not (_reads(model.sentence, FEATURES) and _reads(model.question, QUESTION_FEATURES)):
@@ -186,9 +177,14 @@ class AnswerModel:
 
 def _blended(kind: type, data: dict[str, Any]) -> SentenceModel | QuestionModel:
     """A sentence or question model from its JSON: the regression, the trees if any, their share."""
-    linear = Linear(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["linear"].items()})
+    linear = Linear(**_tuples(data["linear"]))
     trees = Trees.from_dict(data["trees"]) if data.get("trees") is not None else None
     return kind(linear, trees, float(data["trees_share"]))
+
+
+def _tuples(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON's lists as the tuples the frozen dataclasses hold."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
 def _reads(model: SentenceModel | QuestionModel, features: tuple[str, ...]) -> bool:

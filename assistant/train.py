@@ -226,8 +226,7 @@ def run(settings: Settings, say: Callable[[str], None] = print, reliability_png:
     intent, intent_fig = fit_intents(settings, assistant)
     model = dataclasses.replace(
         model, trained_on=fingerprint(settings, assistant), figures={**figures, "intents": intent_fig},
-        intent_coef=intent.coef, intent_intercept=intent.intercept, intent_threshold=intent.threshold,
-        intent_ngrams=intent.ngrams, intent_ngram_idf=intent.ngram_idf, intent_ngram_coef=intent.ngram_coef)
+        non_question=intent)
     model.save(settings.answer_model)
     if reliability_png is not None:
         from .reliability_plot import draw
@@ -254,8 +253,8 @@ def report(model: AnswerModel) -> str:
                           f"各特征占分裂的比例 share of splits:"]
             lines += [f"  {name:<24} {used:.1%}" for name, used in part.trees.usage()]
     intents = model.figures.get("intents", {})
-    if intents:
-        lines.append(f"\n非问题识别 non-questions: threshold {model.intent_threshold:.2f}, "
+    if intents and model.non_question is not None:
+        lines.append(f"\n非问题识别 non-questions: threshold {model.non_question.threshold:.2f}, "
                      f"CV recall {_pct(intents['cv_non_question_recall'])}, "
                      f"questions misread {_pct(intents['cv_questions_misread'])}; held out: "
                      f"non-questions caught {_pct(intents.get('heldout_non_question_recall', float('nan')))}, "

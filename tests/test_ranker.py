@@ -9,6 +9,7 @@ import math
 import pytest
 
 from assistant.features import FEATURES, QUESTION_FEATURES
+from assistant.intents import IntentModel
 from assistant.ranker import AnswerModel, Linear, ModelFileError, QuestionModel, SentenceModel
 from assistant.trees import Trees
 
@@ -80,8 +81,8 @@ def test_the_sentence_model_averages_the_log_odds_of_the_regression_and_the_tree
 
 
 def test_save_and_load_round_trip(tmp_path):
-    m = dataclasses.replace(_model(cov_sent=1.5), intent_coef=(0.5, -0.5), intent_intercept=0.1, intent_threshold=0.9,
-                            intent_ngrams=("你", "你好"), intent_ngram_idf=(1.2, 1.7), intent_ngram_coef=(0.3, 0.8),
+    intent = IntentModel((0.5, -0.5), 0.1, 0.9, ngrams=("你", "你好"), ngram_idf=(1.2, 1.7), ngram_coef=(0.3, 0.8))
+    m = dataclasses.replace(_model(cov_sent=1.5), non_question=intent,
                             figures={"cross_validated": {"all": {"correct": 0.9}}})
     m = _blend(_blend(m, "question", _TREES, 0.4), "sentence", _SENTENCE_TREES, 0.5)
     n = len(FEATURES)
