@@ -46,6 +46,15 @@ class Resolution:
     text: str  # the question to answer, references replaced
     follow_up: bool  # it refers back to the previous turn
     scope: frozenset[str] = frozenset()  # documents the previous answer cited: searched first
+    inserted: str = ""  # the name that replaced a pronoun
+
+    @property
+    def searched(self) -> str:
+        """The text to search and analyse: ``text`` with the inserted name set apart, so the word
+        splitter cannot glue it to the next character (杨云去哪里 would read as 杨云去 / 哪里)."""
+        if not self.inserted or self.inserted not in self.text:
+            return self.text
+        return self.text.replace(self.inserted, f" {self.inserted} ", 1).strip()
 
 
 @dataclass
@@ -137,11 +146,11 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
     if PLURAL.search(plain):
         people = _people(last)
         if people:
-            return Resolution(PLURAL.sub(people, q, count=1), True, scope)
+            return Resolution(PLURAL.sub(people, q, count=1), True, scope, inserted=people)
     if SINGULAR.search(plain):
         person = _main_person(last)
         if person:
-            return Resolution(SINGULAR.sub(person, q, count=1), True, scope)
+            return Resolution(SINGULAR.sub(person, q, count=1), True, scope, inserted=person)
     if DEMONSTRATIVE.search(plain) or continues or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
         subject = _subject(last)
         if subject and subject not in q:

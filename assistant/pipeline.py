@@ -344,7 +344,7 @@ class Assistant:
             self.ask(turn, conversation, use_llm=False)
         resolution = conversation.resolution(self.check_question(turns[-1]))
         snap = self.snapshot
-        query = snap.retriever.parse(resolution.text)
+        query = snap.retriever.parse(resolution.searched)
         if query.kind == "meta":
             return []  # questions about the document itself are answered from its metadata, not by the model
         scoped = self._scoped_hits(query, resolution)
@@ -395,7 +395,7 @@ class Assistant:
             return
         resolution = conversation.resolution(q) if conversation else Resolution(q, False)
         resolved = resolution.text
-        query = snap.retriever.parse(resolved)
+        query = snap.retriever.parse(resolution.searched)
         answer = None
         scoped = self._scoped_hits(query, resolution)
         if scoped:  # a follow-up is first answered where the conversation was

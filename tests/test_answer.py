@@ -149,6 +149,11 @@ def test_follow_ups_use_the_conversation(corpus_assistant):
     assert "提升脱贫攻坚群众认可度" in second.text
 
     conv = Conversation()
+    corpus_assistant.ask("江口县县长是谁？", conv)
+    went = corpus_assistant.ask("他去哪里作了发言？", conv)  # jieba would glue 杨云去 into one word
+    assert went.resolved_question == "杨云去哪里作了发言？" and "常务会" in went.text, went.text
+
+    conv = Conversation()
     corpus_assistant.ask("“四个下沉”是什么？", conv)
     third = corpus_assistant.ask("那“四个结合”呢？", conv)
     assert "村民自治与民主法治相结合" in third.text

@@ -23,6 +23,16 @@ def test_singular_pronoun_takes_the_person_next_to_the_asked_role():
     assert r.text == "杨华祥在省委党校讲了什么？" and r.follow_up and r.scope == frozenset({"d1"})
 
 
+def test_an_inserted_name_is_searched_as_a_word_of_its_own():
+    """杨云去哪里 is shown as written, but searched with the name set apart: jieba reads 杨云去 as one
+    word, and a question that never says 杨云 finds nothing about him."""
+    history = [_turn("江口县县长是谁？", "10月25日，江口县县长杨云到贵州省省*府常务会上作脱贫经验交流发言；")]
+    r = resolve_followup("他去哪里作了发言？", history)
+    assert r.text == "杨云去哪里作了发言？"
+    assert r.searched == "杨云 去哪里作了发言？"
+    assert resolve_followup("江口县县长是谁？", []).searched == "江口县县长是谁？"
+
+
 def test_plural_pronoun_takes_the_people_of_the_previous_answer():
     history = [_turn("谁推迟了婚期？", "怒溪扶贫站站长潘文*与驻村干部陈婵，在脱贫攻坚重任前三度推迟了婚期。")]
     r = resolve_followup("他们是哪天办的婚礼？", history)
