@@ -169,7 +169,9 @@ class Composer:
             quoted = shown_order(kept, lambda c: c.start)
             if query.kind in self.model.follow_kinds:
                 quoted += self._next_sentence(max(quoted, key=lambda c: c.start), quoted)
-            if self._number_lost_in(query, quoted):
+            if _count_unstated(query, cands) and lost_number(quoted[0].normalized, query.unit):
+                # the answer is a sentence whose number the scrape lost (名干部结对帮扶户贫困户): quoted
+                # without saying so, it reads as if the number were there
                 return self._render_lost(question, quoted, hits)
             return self._render(question, quoted, hits, [])
         lost = self._lost_number(query, cands)
@@ -195,26 +197,13 @@ class Composer:
         return [Candidate(last.doc_id, span.start, span.end, doc.text[span.start : span.end], "", "", last.hit_rank,
                           last.hit, last.index + 1)]
 
-    @staticmethod
-    def _number_lost_in(query: Query, quoted: list[Candidate]) -> bool:
-        """The answer to a “how many” question is a sentence whose number the scrape lost (名干部结对
-        帮扶户贫困户), and no quoted sentence states a number in the asked unit: quoting it without
-        saying so reads as if the number were there."""
-        if query.kind != "number" or not query.unit or not quoted:
-            return False
-        if any(c.features.get("unit_match", 0.0) >= 1.0 for c in quoted):
-            return False
-        return lost_number(quoted[0].normalized, query.unit)
-
     def _render_lost(self, question: str, quoted: list[Candidate], hits: list[Hit]) -> Answer:
         return self._render(question, quoted, hits, [self.config.lost_number_note], lead=LOST_NUMBER_LEAD)
 
     def _lost_number(self, query: Query, cands: list[Candidate]) -> Candidate | None:
         """A sentence that would answer a “how many” question had the scrape not lost its number —
         only when no candidate states a number in the asked unit."""
-        if query.kind != "number" or not query.unit or self.model is None:
-            return None
-        if any(c.features.get("unit_match", 0.0) >= 1.0 for c in cands):
+        if self.model is None or not _count_unstated(query, cands):
             return None
         restored = [{**c.features, **_NUMBER_RESTORED} if lost_number(c.normalized, query.unit) else c.features
                     for c in cands]
@@ -319,6 +308,13 @@ class Composer:
     def _refuse(self, question: str, hits: list[Hit], reason: str = "") -> Answer:
         return Answer(question=question, text=REFUSAL_TEXT, refused=True, notes=(reason,) if reason else (),
                       related=tuple(hits[:3]), retrieved=tuple(hits))
+
+
+def _count_unstated(query: Query, cands: list[Candidate]) -> bool:
+    """A “how many” question with a unit that no candidate states a number in: the only case in
+    which an answer may say 原文未给出具体数字."""
+    return query.kind == "number" and bool(query.unit) and not any(
+        c.features.get("unit_match", 0.0) >= 1.0 for c in cands)
 
 
 def rerank(hits: list[Hit], cands: list[Candidate]) -> list[Hit]:

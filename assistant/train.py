@@ -196,8 +196,8 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
                       for q, p in zip(other, other_probs)]
     rows, probs, answered = zh + other, zh_probs + other_probs, zh_answered + other_answered
     thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
-    model = AnswerModel(sentence=sentence, question=question, threshold=thresholds["zh"], other_language_threshold=thresholds["other"],
-                        extra_ratio=extra_ratio, follow_kinds=follow)
+    model = AnswerModel(sentence=sentence, question=question, threshold=thresholds["zh"],
+                        other_language_threshold=thresholds["other"], extra_ratio=extra_ratio, follow_kinds=follow)
     threshold = thresholds
     cv = {name: tr.figures([rows[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx], threshold,
                            extra_ratio, follow) for name, idx in tr.by_file(rows).items()}
@@ -244,13 +244,14 @@ def report(model: AnswerModel) -> str:
     for name, f in model.figures.get("cross_validated", {}).items():
         lines.append(f"| {name} | {f['n_answerable']}+{f['n_ooc']} | {_pct(f['correct'])} | "
                      f"{_pct(f['refused_in_corpus'])} | {_pct(f['refused_ooc'])} |")
-    for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
+    parts = (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question))
+    for title, part in parts:
         lines += ["", f"{title} — 权重 weights (standardised, largest first):"]
         lines += [f"  {name:<24} {w:+.3f}" for name, w in part.linear.weights()]
-    for title, part in (("句子模型 sentence model", model.sentence), ("问题模型 question model", model.question)):
+    for title, part in parts:  # the trees after both regressions
         if part.trees is not None:
-            lines += ["", f"{title}的提升树 boosted trees — {len(part.trees.trees)} trees, share {part.trees_share:.2f}; "
-                          f"各特征占分裂的比例 share of splits:"]
+            lines += ["", f"{title}的提升树 boosted trees — {len(part.trees.trees)} trees, "
+                          f"share {part.trees_share:.2f}; 各特征占分裂的比例 share of splits:"]
             lines += [f"  {name:<24} {used:.1%}" for name, used in part.trees.usage()]
     intents = model.figures.get("intents", {})
     if intents and model.non_question is not None:
