@@ -60,6 +60,19 @@ EFFECT_MARKERS = re.compile(r"使|让|推动|促进|带动|实现|提升|提高|
                             r"降低|减少|解决|保障|成为|确保")
 DEFINITION_MARKERS = re.compile(r"[:：]|即|就是|是指|指的是|包括|分别是|分别为|主要有|是一种|称为")
 LIST_SEPARATORS = re.compile(r"[、；;]")
+_CLAUSES = re.compile(r"[,，、；;：:。！!？?]")
+
+
+def list_items(text: str) -> int:
+    """How many items ``text`` lists: its list separators, or its parallel clauses — clauses that
+    end alike (干部培训全覆盖,入户走访全覆盖,思想动员全覆盖: the scraped seed lists with commas)."""
+    endings: dict[str, int] = {}
+    for clause in _CLAUSES.split(text):
+        clause = clause.strip("“”\"' ")
+        if len(clause) >= 4:
+            endings[clause[-2:]] = endings.get(clause[-2:], 0) + 1
+    parallel = max(endings.values(), default=0)
+    return max(len(LIST_SEPARATORS.findall(text)), parallel if parallel >= 3 else 0)
 
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -206,14 +219,39 @@ def same_unit(unit: str) -> str:
     return SAME_UNIT[m.group(0)] + unit[m.end() :] if m else unit
 
 
+# what 多少钱 and 多长时间 ask for: an amount in any currency, a length of time in any unit
+MONEY, DURATION = "钱", "时长"
+_CURRENCY = re.compile(r"元|块钱|美元|港元|港币|欧元|日元|英镑|韩元|澳元|加元|卢布|美金|人民币")
+_TIME_LENGTH = re.compile(r"个多?月|个?多?小时|个钟头|钟头|分钟|秒|天|周|个?星期|年|昼夜|个?工作日")
+_A_YEAR = re.compile(r"(?:19|20)\d{2}")  # 2016年 is a date, not a length of time
+
+
+def _class_match(text: str, unit: str, named: set[str]) -> float:
+    """1 when a number the question does not name carries a currency (``MONEY``) or a unit of
+    time (``DURATION``; not a year such as 2016年), else 0."""
+    pattern = _CURRENCY if unit == MONEY else _TIME_LENGTH
+    for span, after in quantities(text):
+        digits = _DIGITS.findall(span.text)
+        if digits and all(d in named for d in digits):
+            continue
+        if unit == DURATION and any(_A_YEAR.fullmatch(d) for d in digits):
+            continue
+        if pattern.match(after):
+            return 1.0
+    return 0.0
+
+
 def unit_match(text: str, unit: str, question: str) -> float:
     """How much of the asked unit (多少**兆瓦**) follows a number the question does not name:
-    the longest matching prefix of ``unit`` over its length (0 when no number carries it)."""
+    the longest matching prefix of ``unit`` over its length (0 when no number carries it). For
+    money and lengths of time, any currency or unit of time matches whole."""
     if not unit:
         return 0.0
+    named = set(_DIGITS.findall(question))
+    if unit in (MONEY, DURATION):
+        return _class_match(text, unit, named)
     unit = same_unit(unit)
     best = 0
-    named = set(_DIGITS.findall(question))
     for span, after in quantities(text):
         digits = _DIGITS.findall(span.text)
         if digits and all(d in named for d in digits):

@@ -21,7 +21,7 @@ from .text import person_names
 
 SINGULAR = re.compile(r"(此人|这个人|这位|该人|他|她)(?!们)")
 PLURAL = re.compile(r"(他们|她们|二人|两人|夫妇俩|夫妻俩|俩人|他俩|她俩)")
-DEMONSTRATIVE = re.compile(r"(这些|那些|(?:这|那|该|本)[个项条家种届次场批轮期位名座所件笔]|该|其|此|上述|前者|后者|它们|它)")
+DEMONSTRATIVE = re.compile(r"(这些|那些|(?:这|那|该|本)[一个项条家种届次场批轮期位名座所件笔部篇份支台辆处段句]|该|其|此|上述|前者|后者|它们|它)")
 # a question of its own inside “那…呢” (那这届比赛的MVP是谁呢): not an elliptic topic swap
 _ASKS = re.compile(r"谁|什么|哪|多少|几|怎么|怎样|如何|为什么|为何|是否")
 CONTINUATION = re.compile(r"^(?:后来|然后|之后|接着|此后|最后|另外|此外|还有呢|还有|那么|那)")

@@ -221,7 +221,7 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "reason_marker": 1.0 if types.REASON_MARKERS.search(norm) else 0.0,
         "effect_marker": 1.0 if types.EFFECT_MARKERS.search(norm) else 0.0,
         "def_marker": 1.0 if types.DEFINITION_MARKERS.search(norm) else 0.0,
-        "list_marker": min(1.0, len(types.LIST_SEPARATORS.findall(norm)) / 3),
+        "list_marker": min(1.0, types.list_items(norm) / 3),
         "novelty": sum(1 for ch in norm if _CJK.match(ch) and ch not in ctx.topic_chars) / max(1, len(norm)),
         "q_words_log": math.log1p(len(query.weights)),
         LANGUAGE_MARK: 1.0 if query.language == "en" else 0.0,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import jieba
 import jieba.posseg as pseg
 
-from .answer_types import PLACE_SUFFIXES
+from .answer_types import DURATION, MONEY, PLACE_SUFFIXES
 from .crosslingual import GlossedWords, PinyinNames
 from .docmeta import FIELD_WORDS
 from .normalize import normalize
@@ -75,6 +75,7 @@ KINDS: list[tuple[str, re.Pattern]] = [
 # 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun
 _SLOT = re.compile(r"(?:哪(?![里儿])一?|什么|何(?![时地处故])|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
 _ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
+_ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少|用了多少时间")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -202,8 +203,14 @@ def focus_words(normalized: str) -> tuple[str, ...]:
 
 
 def asked_unit(normalized: str) -> str:
+    """What follows 多少/几 (兆瓦, 家企业), or the kind of amount asked: money for 多少钱, a
+    length of time for 多长时间/多久."""
+    if _ASKED_TIME_LENGTH.search(normalized):
+        return DURATION
     m = _ASKED_UNIT.search(normalized)
-    return m.group(1) if m else ""
+    if not m:
+        return ""
+    return MONEY if m.group(1).startswith(("钱", "块钱")) else m.group(1)
 
 
 def written_asking(normalized: str) -> str:

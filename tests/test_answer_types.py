@@ -43,6 +43,24 @@ def test_a_unit_said_another_way_still_matches():
     assert t.unit_match("开了8个小时", "个月", "开了几个月？") < 1.0  # another unit stays another
 
 
+def test_money_and_lengths_of_time_match_any_currency_or_unit_of_time():
+    assert t.unit_match("20件作品共拍得2860元", t.MONEY, "一共拍了多少钱？") == 1.0
+    assert t.unit_match("报收于1.6港元", t.MONEY, "股价是多少钱？") == 1.0
+    assert t.unit_match("每斤十四块钱", t.MONEY, "一斤卖多少钱？") == 1.0
+    assert t.unit_match("养殖跑山鸡3000只", t.MONEY, "一只卖多少钱？") == 0.0
+    assert t.unit_match("仅10个月时间,江口建成梵瑞社区", t.DURATION, "建成用了多长时间？") == 1.0
+    assert t.unit_match("积水只用了7分钟就涌进小区", t.DURATION, "积水多久涌进小区？") == 1.0
+    # a date is no length of time, and a number the question names is no answer
+    assert t.unit_match("2016年7月2日沉没", t.DURATION, "沉没多久了？") == 0.0
+    assert t.unit_match("开了8个小时", t.DURATION, "那次8个小时的会开了多久？") == 0.0
+
+
+def test_list_items_count_separators_or_clauses_that_end_alike():
+    assert t.list_items("实施大扶贫、大数据、大生态三大战略") == 2
+    assert t.list_items("干部培训全覆盖,入户走访全覆盖,思想动员全覆盖,长效机制全覆盖。") == 4
+    assert t.list_items("今天天气很好,我们去公园玩了,然后回家吃饭了。") == 0
+
+
 def test_slot_match_wants_a_new_name_of_the_asked_sort():
     q = "十堰市第一座地下污水处理项目位于哪个区"
     assert t.slot_match("项目在郧阳区城关镇", "区", q) == 1.0

@@ -50,6 +50,10 @@ def test_demonstratives_and_continuations_keep_the_previous_subject():
     assert r.follow_up and r.scope == frozenset({"news-1"}) and "12号线" in r.text
     r = resolve_followup("后来怎么样了？", history)
     assert r.follow_up and "武汉" in r.text
+    # 这一 / 该 + a noun refer back as 这条 does
+    history = [_turn("请介绍一下江口的“四级包保”责任机制。", "……", doc_id="seed")]
+    r = resolve_followup("这一机制让哪些方面下沉了？", history)
+    assert r.follow_up and r.scope == frozenset({"seed"}) and "四级包保" in r.text
 
 
 def test_words_that_only_look_like_pronouns_are_not_follow_ups():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answer_types import DURATION, MONEY
 from assistant.question import (
     Vocabulary,
     analyze,
@@ -62,6 +63,9 @@ def test_slot_unit_and_focus_words():
     assert asked_unit("总装机容量为多少兆瓦") == "兆瓦"
     assert asked_unit("引导了多少家民营企业") == "家民营企"
     assert asked_unit("江口县县长是谁") == ""
+    # money in any currency, a length of time in any unit
+    assert asked_unit("元胡一斤能卖多少钱") == asked_unit("多少钱一斤") == MONEY
+    assert asked_unit("建成梵瑞社区用了多长时间") == asked_unit("充电要多久") == DURATION
     assert "放弃" in focus_words("外交部发言人敦促北约放弃什么过时理念")
     assert focus_words("今天天气不错") == ()
 
