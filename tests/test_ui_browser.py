@@ -140,7 +140,12 @@ def _wait_answered(pg: Page, n: int) -> None:
 
 
 def _fill(pg: Page, elem_id: str, text: str) -> None:
-    pg.locator(f"#{elem_id} input, #{elem_id} textarea").first.fill(text)
+    """Type into a Gradio box once it shows, and see the text stay: a box inside an accordion that
+    has just opened can still be mounting, and mounting sets its value back."""
+    box = pg.locator(f"#{elem_id} input, #{elem_id} textarea").first
+    expect(box).to_be_visible()
+    box.fill(text)
+    expect(box).to_have_value(text)
 
 
 def _seed_text() -> str:
@@ -224,6 +229,7 @@ def test_every_answer_can_be_rated_with_its_own_question(page, app):
     page.locator("#chat-feedback").get_by_text("评价回答").click()
     _fill(page, "chat-comment", "第二条少了一句")
     _buttons(page, 1).get_by_role("button", name=re.compile("Feedback|反馈")).click()
+    expect(page.locator("#chat-comment textarea")).to_have_value("第二条少了一句")  # still there to send
     _buttons(page, 1).get_by_role("button", name="出处不对").click()  # 👎 with a reason
     expect(page.locator("#chat-fb-status")).to_contain_text("第 2 条回答")
     second = _feedback(app)[-1]

@@ -111,7 +111,9 @@ def build(ctx: AppContext) -> list[Refresh]:
         except Exception as exc:  # noqa: BLE001
             return notice(user_message(exc), "error"), gr.skip()
         shown = "👍" if rating == "up" else f"👎{'（' + reason + '）' if reason else ''}"
-        return notice(f"已记录您对第 {k + 1} 条回答的评价 {shown}，谢谢！", "ok"), ""
+        # the comment went with this rating: clear it; an empty box is left alone, so a comment typed
+        # while the rating was being saved is not wiped
+        return notice(f"已记录您对第 {k + 1} 条回答的评价 {shown}，谢谢！", "ok"), "" if (text or "").strip() else gr.skip()
 
     outputs = [chatbot, question, sources, conv_state, status]
     ask_args = dict(fn=respond, inputs=[question, conv_state], outputs=outputs, show_progress="hidden",
