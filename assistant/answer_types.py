@@ -55,7 +55,8 @@ _DIGIT_OF = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {
 
 PERCENT = re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之[零一二两三四五六七八九十百点]+|[一二三四五六七八九十]成")
 ROLE = re.compile(r"(?:%s)" % _TITLE)
-REASON_MARKERS = re.compile(r"因为|由于|原因|为了|因此|所以|导致|是因|缘于|源于|在于|鉴于|为此|之所以|造成")
+REASON_MARKERS = re.compile(r"因为|由于|原因|为了|因此|所以|导致|是因|缘于|源于|在于|鉴于|为此|之所以|造成|以此|旨在|目的|"
+                            r"为解决|以便|以期|初衷|起因")
 EFFECT_MARKERS = re.compile(r"使|让|推动|促进|带动|实现|提升|提高|增加|帮助|作用|效果|成效|意义|有效|助力|改善|增强|"
                             r"降低|减少|解决|保障|成为|确保")
 DEFINITION_MARKERS = re.compile(r"[:：]|即|就是|是指|指的是|包括|分别是|分别为|主要有|是一种|称为")

@@ -64,7 +64,8 @@ KINDS: list[tuple[str, re.Pattern]] = [
     ("number", re.compile(r"多少|第几|(?<![这那哪十好数])几(?![乎十])[\u4e00-\u9fff]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
                           r"率是|增长了?几|增幅|降幅")),
     ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地|哪个(省|市|县|区|镇|乡|村|国家|地区|城市)|哪(国|省|市|县)")),
-    ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么")),
+    ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么|目的|用意|初衷|出发点|起因|诱因|缘由|理由|动因"
+                          r"|出于(什么|哪些|何种)|图(的是)?(什么|啥)|为了(什么|啥)")),
     ("effect", re.compile(r"作用|效果|成效|意义|影响|(带来|取得|达到|产生)了?(什么|哪些)|有何好处|成果|变化|什么结果|结果如何")),
     ("compare", re.compile(r"相比|比较|区别|不同|差别|对比|相较")),
     ("list", re.compile(r"哪些|哪几|包括|包含|有什么|分别|几大|几项|几个方面|哪[三四五六七八九十两]")),
@@ -192,12 +193,23 @@ _ASKING_WORD = re.compile(r"什么|哪|多少|几|谁|何|怎么|怎样|如何|�
 FOCUS_BEFORE, FOCUS_AFTER = 8, 6  # characters either side of the asking word
 
 
+def _token_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start`` and ``end`` moved out to the edges of the words they fall in, so a window of
+    characters does not cut a word (2023年 into 023年)."""
+    edges, at = [0], 0
+    for token in jieba.lcut(text):
+        at += len(token)
+        edges.append(at)
+    return max(e for e in edges if e <= start), min((e for e in edges if e >= end), default=len(text))
+
+
 def focus_words(normalized: str) -> tuple[str, ...]:
     """The content words next to the asking word: what the answer must be said about."""
     m = _ASKING_WORD.search(normalized)
     if not m:
         return ()
-    window = normalized[max(0, m.start() - FOCUS_BEFORE) : m.start()] + "，" + normalized[m.end() : m.end() + FOCUS_AFTER]
+    start, end = _token_edges(normalized, max(0, m.start() - FOCUS_BEFORE), m.end() + FOCUS_AFTER)
+    window = normalized[start : m.start()] + "，" + normalized[m.end() : end]
     words = [w for w in content_words(QUESTION_FRAMES.sub("，", window)) if len(w) > 1]
     return tuple(dict.fromkeys(maximal(tuple(words))))[-4:]
 

@@ -24,6 +24,10 @@ from assistant.question import (
     ("该项目总装机容量为多少兆瓦？", "number"),
     ("十堰市第一座地下污水处理项目位于哪个区？", "where"),
     ("凯德街道为什么得了“蜗牛”奖？", "reason"),
+    ("村里办积分超市的出发点是什么？", "reason"),  # a purpose is a reason
+    ("给考评末位的乡镇发白旗，用意何在？", "reason"),
+    ("景区暂停开放，给出的理由是什么？", "reason"),
+    ("把赛场放在县城是出于什么考虑？", "reason"),
     ("这项工作法起到了什么作用？", "effect"),
     ("杨华祥担任什么职务？", "role"),
     ("八大攻坚战包括哪些？", "list"),
@@ -67,6 +71,9 @@ def test_slot_unit_and_focus_words():
     assert asked_unit("元胡一斤能卖多少钱") == asked_unit("多少钱一斤") == MONEY
     assert asked_unit("建成梵瑞社区用了多长时间") == asked_unit("充电要多久") == DURATION
     assert "放弃" in focus_words("外交部发言人敦促北约放弃什么过时理念")
+    # the window of characters around the asking word keeps the words it cuts whole
+    assert "2021" in focus_words("青山村茶叶合作社2021年的总产值是多少？")
+    assert "发病率" in focus_words("在我国，肺结核发病率排在传染病第几位？")
     assert focus_words("今天天气不错") == ()
 
 
