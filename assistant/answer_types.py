@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jieba.posseg as pseg
@@ -227,14 +228,20 @@ _TIME_LENGTH = re.compile(r"个多?月|个?多?小时|个钟头|钟头|分钟|�
 _A_YEAR = re.compile(r"(?:19|20)\d{2}")  # 2016年 is a date, not a length of time
 
 
-def _class_match(text: str, unit: str, named: set[str]) -> float:
+def _unnamed_quantities(text: str, question: str) -> Iterator[tuple[list[str], str]]:
+    """The numbers of ``text`` the question does not name, each with the words after it."""
+    named = set(_DIGITS.findall(question))
+    for span, after in quantities(text):
+        digits = _DIGITS.findall(span.text)
+        if not (digits and all(d in named for d in digits)):
+            yield digits, after
+
+
+def _class_match(text: str, unit: str, question: str) -> float:
     """1 when a number the question does not name carries a currency (``MONEY``) or a unit of
     time (``DURATION``; not a year such as 2016年), else 0."""
     pattern = _CURRENCY if unit == MONEY else _TIME_LENGTH
-    for span, after in quantities(text):
-        digits = _DIGITS.findall(span.text)
-        if digits and all(d in named for d in digits):
-            continue
+    for digits, after in _unnamed_quantities(text, question):
         if unit == DURATION and any(_A_YEAR.fullmatch(d) for d in digits):
             continue
         if pattern.match(after):
@@ -248,17 +255,13 @@ def unit_match(text: str, unit: str, question: str) -> float:
     money and lengths of time, any currency or unit of time matches whole."""
     if not unit:
         return 0.0
-    named = set(_DIGITS.findall(question))
     if unit in (MONEY, DURATION):
-        return _class_match(text, unit, named)
+        return _class_match(text, unit, question)
     unit = same_unit(unit)
     best = 0
-    for span, after in quantities(text):
-        digits = _DIGITS.findall(span.text)
-        if digits and all(d in named for d in digits):
-            continue
-        k = 0
+    for _, after in _unnamed_quantities(text, question):
         after = same_unit(after)
+        k = 0
         while k < min(len(unit), len(after)) and after[k] == unit[k]:
             k += 1
         best = max(best, k)

@@ -76,7 +76,7 @@ KINDS: list[tuple[str, re.Pattern]] = [
 # 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun
 _SLOT = re.compile(r"(?:哪(?![里儿])一?|什么|何(?![时地处故])|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
 _ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
-_ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少|用了多少时间")
+_ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LATIN = re.compile(r"[A-Za-z]")
