@@ -169,6 +169,7 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
     hit, text, norm, q = cand.hit, cand.text, cand.normalized, query.normalized
     near = doc_norm[max(0, cand.start - DOCUMENT_WINDOW) : cand.end + DOCUMENT_WINDOW]
     typed = typed_spans(query.kind, norm, q)
+    unit_match = types.unit_match(norm, query.unit, q)
     near_ordinals = types.ordinals(near) if ctx.ordinals else frozenset()
     dense = hit.scores.get("dense")
     bm25 = hit.scores.get("bm25", 0.0)
@@ -209,8 +210,8 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "type_ok": 1.0 if typed else 0.0,
         "focus_near_answer": focus_near_answer(typed, query.focus + ((query.slot,) if query.slot else ()), norm),
         "unit_asked": 1.0 if query.unit else 0.0,
-        "unit_match": types.unit_match(norm, query.unit, q),
-        "unit_missing": 1.0 if query.unit and types.unit_match(norm, query.unit, q) < 1.0 else 0.0,
+        "unit_match": unit_match,
+        "unit_missing": 1.0 if query.unit and unit_match < 1.0 else 0.0,
         "slot_asked": 1.0 if query.slot else 0.0,
         "slot_match": types.slot_match(norm, query.slot, q),
         "new_number": 1.0 if _new_numbers(norm, q) else 0.0,
