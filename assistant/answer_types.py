@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import jieba
 import jieba.posseg as pseg
 
 NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿"  # a number written in characters
@@ -122,11 +123,52 @@ def _dotted_names(text: str) -> list[Span]:
     return out
 
 
+# jieba's dictionary tags many everyday words as names (荣誉, 文明, 阳光, 青少年); one it counts this
+# often is an everyday word (the names it holds, 习近平 or 特朗普, it counts rarely)
+EVERYDAY_NAME_COUNT = 300
+# a "name" ending in one of these is a place jieba's tagger took for a person (嘎拉村, 立石镇)
+_ADMINISTRATIVE = ("省", "市", "县", "区", "镇", "乡", "村", "街道", "社区", "州", "寨", "屯")
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary_name_counts() -> dict[str, int]:
+    """How often jieba's own dictionary counts each word it tags as a name (read from its file:
+    the words the corpus teaches jieba later change the tokenizer's counts, not these)."""
+    counts = {}
+    with jieba.dt.get_dict_file() as f:
+        for line in f:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3 and parts[2].startswith("nr"):
+                counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def _tagged_names(text: str) -> list[Span]:
+    """The words jieba tags as names, less its everyday words and places."""
+    counts = _dictionary_name_counts()
+    return [s for s in _pos_spans(text, ("nr",))
+            if counts.get(s.text, 0) < EVERYDAY_NAME_COUNT
+            and not (len(s.text) >= 3 and s.text.endswith(_ADMINISTRATIVE))]
+
+
+_FUNCTION_TAGS = ("u", "c", "p", "k", "r", "d", "x")  # particles, conjunctions, prepositions, suffixes, pronouns
+
+
+def _name_after_title(words: str) -> bool:
+    """Whether the two or three characters after a title read as a name: jieba tags a name in
+    them (书记杨坤), or cuts off a single character that is no function word (干部张|新华), not a
+    word of the dictionary (书记指出, 记者了解到) or a particle (们说, 的需求)."""
+    if _tagged_names(words):
+        return True
+    first_word, flag, _ = _tagged(words)[0]
+    return len(first_word) == 1 and not flag.startswith(_FUNCTION_TAGS)
+
+
 def persons(text: str) -> list[Span]:
-    spans = _pos_spans(text, ("nr",))
+    spans = _tagged_names(text)
     spans += _dotted_names(text)
     spans += matches(_LATIN_NAME, text)
-    spans += matches(_NAME_AFTER_TITLE, text, 1)
+    spans += [s for s in matches(_NAME_AFTER_TITLE, text, 1) if _name_after_title(s.text)]
     spans += matches(_BYLINE, text, 1)
     return spans
 
@@ -221,10 +263,22 @@ def same_unit(unit: str) -> str:
     return SAME_UNIT[m.group(0)] + unit[m.end() :] if m else unit
 
 
-# what 多少钱 and 多长时间 ask for: an amount in any currency, a length of time in any unit
-MONEY, DURATION = "钱", "时长"
+# what a question asks when it names a measure rather than a unit: an amount in any currency
+# (多少钱), a length of time (多长时间, 多久), a distance or height (多高, 多远), either of those
+# (多长: a road or a drive), a weight (多重), an area (面积多大) or an age (多大年纪), in any unit
+MONEY, DURATION, LENGTH, LENGTH_OR_DURATION, WEIGHT, AREA, AGE = "钱", "时长", "长度", "长度或时长", "重量", "面积", "年龄"
 _CURRENCY = re.compile(r"元|块钱|美元|港元|港币|欧元|日元|英镑|韩元|澳元|加元|卢布|美金|人民币")
 _TIME_LENGTH = re.compile(r"个多?月|个?多?小时|个钟头|钟头|分钟|秒|天|周|个?星期|年|昼夜|个?工作日")
+_DISTANCE = re.compile(r"[千公厘毫海英]?米|公里|里|尺|丈")
+MEASURES = {
+    MONEY: _CURRENCY,
+    DURATION: _TIME_LENGTH,
+    LENGTH: _DISTANCE,
+    LENGTH_OR_DURATION: re.compile(f"{_DISTANCE.pattern}|{_TIME_LENGTH.pattern}"),
+    WEIGHT: re.compile(r"[公市]?斤|[千毫]?克|吨|磅"),
+    AREA: re.compile(r"亩|平方(?:公里|千米|米)|平米|公顷|㎡"),
+    AGE: re.compile(r"周?岁"),
+}
 _A_YEAR = re.compile(r"(?:19|20)\d{2}")  # 2016年 is a date, not a length of time
 
 
@@ -238,11 +292,11 @@ def _unnamed_quantities(text: str, question: str) -> Iterator[tuple[list[str], s
 
 
 def _class_match(text: str, unit: str, question: str) -> float:
-    """1 when a number the question does not name carries a currency (``MONEY``) or a unit of
-    time (``DURATION``; not a year such as 2016年), else 0."""
-    pattern = _CURRENCY if unit == MONEY else _TIME_LENGTH
+    """1 when a number the question does not name carries a unit of the asked measure (any
+    currency for ``MONEY``, any unit of time for ``DURATION`` but not a year such as 2016年), else 0."""
+    pattern = MEASURES[unit]
     for digits, after in _unnamed_quantities(text, question):
-        if unit == DURATION and any(_A_YEAR.fullmatch(d) for d in digits):
+        if unit in (DURATION, LENGTH_OR_DURATION) and any(_A_YEAR.fullmatch(d) for d in digits):
             continue
         if pattern.match(after):
             return 1.0
@@ -252,10 +306,10 @@ def _class_match(text: str, unit: str, question: str) -> float:
 def unit_match(text: str, unit: str, question: str) -> float:
     """How much of the asked unit (多少**兆瓦**) follows a number the question does not name:
     the longest matching prefix of ``unit`` over its length (0 when no number carries it). For
-    money and lengths of time, any currency or unit of time matches whole."""
+    a measure (money, a length of time, a distance …), any unit of it matches whole."""
     if not unit:
         return 0.0
-    if unit in (MONEY, DURATION):
+    if unit in MEASURES:
         return _class_match(text, unit, question)
     unit = same_unit(unit)
     best = 0

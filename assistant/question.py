@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import jieba
 import jieba.posseg as pseg
 
-from .answer_types import DURATION, MONEY, PLACE_SUFFIXES
+from .answer_types import AGE, AREA, DURATION, LENGTH, LENGTH_OR_DURATION, MONEY, PLACE_SUFFIXES, WEIGHT
 from .crosslingual import GlossedWords, PinyinNames
 from .docmeta import FIELD_WORDS
 from .normalize import normalize
@@ -77,6 +77,16 @@ KINDS: list[tuple[str, re.Pattern]] = [
 _SLOT = re.compile(r"(?:哪(?![里儿])一?|什么|何(?![时地处故])|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
 _ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
 _ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少")
+# a measure asked without a unit (多高, 多重, 面积多大); tried in order, after 多少/几 + unit. A
+# rate, share or price asked with 多高 names no measure (贫困发生率多高 is a percentage).
+_ASKED_MEASURES = (
+    (re.compile(r"(?:率|比例|占比|比重|价格?|收入|温度|分数?|水平)有?多[高大]"), ""),
+    (re.compile(r"多大(?:的)?(?:岁数|年纪|年龄)|(?:岁数|年纪|年龄)(?:有)?多大"), AGE),
+    (re.compile(r"多大(?:的)?面积|(?:面积|占地)[^，,。？?]{0,4}多大"), AREA),
+    (re.compile(r"多[高深宽厚远]"), LENGTH),
+    (re.compile(r"多长"), LENGTH_OR_DURATION),
+    (re.compile(r"多重|多沉"), WEIGHT),
+)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -216,13 +226,13 @@ def focus_words(normalized: str) -> tuple[str, ...]:
 
 def asked_unit(normalized: str) -> str:
     """What follows 多少/几 (兆瓦, 家企业), or the kind of amount asked: money for 多少钱, a
-    length of time for 多长时间/多久."""
+    length of time for 多长时间/多久, a distance, weight, area or age for 多远, 多重, 面积多大, 多大年纪."""
     if _ASKED_TIME_LENGTH.search(normalized):
         return DURATION
     m = _ASKED_UNIT.search(normalized)
-    if not m:
-        return ""
-    return MONEY if m.group(1).startswith(("钱", "块钱")) else m.group(1)
+    if m:
+        return MONEY if m.group(1).startswith(("钱", "块钱")) else m.group(1)
+    return next((measure for pattern, measure in _ASKED_MEASURES if pattern.search(normalized)), "")
 
 
 def written_asking(normalized: str) -> str:

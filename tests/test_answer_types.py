@@ -16,6 +16,16 @@ def test_people_from_tags_foreign_names_titles_and_bylines():
     assert "郭进" in texts(t.persons("踏上乡村振兴的新征程。(郭进)"))
 
 
+def test_everyday_words_jieba_tags_as_names_are_no_people():
+    # jieba's dictionary tags 荣誉, 光荣 and 文明 as names; a village it tags so is a place
+    assert texts(t.persons("这一仗关乎荣誉，摘帽光荣，乡风文明。")) == set()
+    assert texts(t.persons("嘎拉村的村民都来了")) == set()
+    # after a title, a verb is no name, a name still is
+    assert texts(t.persons("王书记指出，要把产业做强")) == set()
+    assert "汪学权" in texts(t.persons("该村支部书记汪学权说"))
+    assert "特朗普" in texts(t.persons("美国前总统特朗普表示"))
+
+
 def test_places_organisations_and_dates():
     assert any(s.endswith("区") for s in texts(t.places("在郧阳区城关镇污水处理厂")))
     assert any("银行" in s for s in texts(t.organisations("中国农业银行贵州分行发放贷款")))
@@ -53,6 +63,18 @@ def test_money_and_lengths_of_time_match_any_currency_or_unit_of_time():
     # a date is no length of time, and a number the question names is no answer
     assert t.unit_match("2016年7月2日沉没", t.DURATION, "沉没多久了？") == 0.0
     assert t.unit_match("开了8个小时", t.DURATION, "那次8个小时的会开了多久？") == 0.0
+
+
+def test_distances_weights_areas_and_ages_match_any_of_their_units():
+    assert t.unit_match("主塔高达262米", t.LENGTH, "主塔有多高？") == 1.0
+    assert t.unit_match("距县城约3公里", t.LENGTH, "离县城有多远？") == 1.0
+    assert t.unit_match("全村60多户", t.LENGTH, "老家海拔多高？") == 0.0
+    assert t.unit_match("车程缩短到40分钟", t.LENGTH_OR_DURATION, "车程会变成多长？") == 1.0
+    assert t.unit_match("这条栈道长1.2千米", t.LENGTH_OR_DURATION, "栈道有多长？") == 1.0
+    assert t.unit_match("那颗松露重达1.8公斤", t.WEIGHT, "松露有多重？") == 1.0
+    assert t.unit_match("流转土地1200亩", t.AREA, "流转了多大面积的土地？") == 1.0
+    assert t.unit_match("今年已经83岁", t.AGE, "老人多大年纪？") == 1.0
+    assert t.unit_match("2019年起务工", t.AGE, "他多大岁数？") == 0.0
 
 
 def test_list_items_count_separators_or_clauses_that_end_alike():

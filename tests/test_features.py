@@ -46,6 +46,10 @@ def test_the_asked_shape_and_unit():
     assert no_person["type_ok"] == 0.0
     rice = _features("2022年翠屏区种植水稻多少亩？", "2022年翠屏区种植水稻43万亩。")
     assert rice["unit_match"] == 1.0 and rice["unit_missing"] == 0.0 and rice["year_conflict"] == 0.0
+    # a number in another unit, or none, leaves the asked unit missing; no unit asked, none missing
+    households = _features("2022年翠屏区种植水稻多少亩？", "2022年翠屏区有水稻种植户300户。")
+    assert households["unit_asked"] == 1.0 and households["unit_missing"] == 1.0
+    assert _features("江口县县长是谁？", "江口县县长杨云到省政府作发言。")["unit_missing"] == 0.0
 
 
 def test_a_look_alike_from_another_year_or_place():

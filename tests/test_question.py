@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import DURATION, MONEY
+from assistant.answer_types import AGE, AREA, DURATION, LENGTH, LENGTH_OR_DURATION, MONEY, WEIGHT
 from assistant.question import (
     Vocabulary,
     analyze,
@@ -70,6 +70,13 @@ def test_slot_unit_and_focus_words():
     # money in any currency, a length of time in any unit
     assert asked_unit("元胡一斤能卖多少钱") == asked_unit("多少钱一斤") == MONEY
     assert asked_unit("建成梵瑞社区用了多长时间") == asked_unit("充电要多久") == DURATION
+    # a measure asked without a unit: any unit of it answers
+    assert asked_unit("那座桥的主塔有多高") == asked_unit("村子离镇上多远") == LENGTH
+    assert asked_unit("新修的步道有多长") == LENGTH_OR_DURATION
+    assert asked_unit("那条鱼有多重") == WEIGHT
+    assert asked_unit("茶园面积有多大") == asked_unit("建了多大面积的大棚") == AREA
+    assert asked_unit("那位老人多大年纪") == AGE
+    assert asked_unit("该县贫困发生率有多高") == asked_unit("合作社规模有多大") == ""
     assert "放弃" in focus_words("外交部发言人敦促北约放弃什么过时理念")
     # the window of characters around the asking word keeps the words it cuts whole
     assert "2021" in focus_words("青山村茶叶合作社2021年的总产值是多少？")
