@@ -78,7 +78,23 @@ def list_items(text: str) -> int:
     return max(len(LIST_SEPARATORS.findall(text)), parallel if parallel >= 3 else 0)
 
 
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+DIGITS = re.compile(r"\d+(?:\.\d+)?")  # a number written in digits (72.6, 2023)
+
+
+def named_numbers(question: str) -> frozenset[str]:
+    """The numbers a question names: a sentence stating only these answers no "how many"."""
+    return frozenset(DIGITS.findall(question))
+
+
+def without_dates(text: str) -> str:
+    """``text`` with its dates blanked (same length): 12月13日 is a date, not an amount."""
+    return DATE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def unnamed_numbers(text: str, question: str) -> list[Span]:
+    """The numbers of ``text`` outside dates that the question does not name."""
+    named = named_numbers(question)
+    return [s for s in matches(DIGITS, without_dates(text)) if s.text not in named]
 
 
 @dataclass(frozen=True)
@@ -284,9 +300,9 @@ _A_YEAR = re.compile(r"(?:19|20)\d{2}")  # 2016年 is a date, not a length of ti
 
 def _unnamed_quantities(text: str, question: str) -> Iterator[tuple[list[str], str]]:
     """The numbers of ``text`` the question does not name, each with the words after it."""
-    named = set(_DIGITS.findall(question))
+    named = named_numbers(question)
     for span, after in quantities(text):
-        digits = _DIGITS.findall(span.text)
+        digits = DIGITS.findall(span.text)
         if not (digits and all(d in named for d in digits)):
             yield digits, after
 

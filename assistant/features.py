@@ -49,7 +49,6 @@ FEATURES = (
 LANGUAGE_MARK = "q_english"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -118,10 +117,8 @@ def typed_spans(kind: str, text: str, question: str) -> list[types.Span]:
         pattern = types.YEAR if re.search(r"哪一?年|年份|何年|which year|what year", question) else types.DATE
         return types.new_spans(types.matches(pattern, text), question)
     if shape == "quantity":
-        named = set(_DIGITS.findall(question))
-        undated = types.DATE.sub(lambda m: " " * len(m.group(0)), text)
-        spans = [s for s in types.matches(_DIGITS, undated) if s.text not in named]
-        spans += types.new_spans(types.matches(types.WORD_COUNT, undated), question)
+        spans = types.unnamed_numbers(text, question)
+        spans += types.new_spans(types.matches(types.WORD_COUNT, types.without_dates(text)), question)
         return spans + types.matches(types.PERCENT, text)
     if shape == "place":
         return types.new_spans(types.places(text), question)
@@ -152,9 +149,7 @@ def focus_near_answer(spans: list[types.Span], focus: tuple[str, ...], text: str
 
 def _new_numbers(text: str, question: str) -> list[str]:
     """Numbers the question does not name, outside dates (12月13日 is a date, not an amount)."""
-    named = set(_DIGITS.findall(question))
-    undated = types.DATE.sub(lambda m: " " * len(m.group(0)), text)
-    return [d for d in _DIGITS.findall(undated) if d not in named]
+    return [s.text for s in types.unnamed_numbers(text, question)]
 
 
 # characters either side of a sentence that count as "its document" for the *_doc features: the

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .answer_types import DIGITS
 from .text import without_markers
 
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
 UNITS = "名个户人家位座幢所处项条公里平方米亩元万亿岁年月日天小时分钟次批"
 
 
@@ -20,13 +20,13 @@ def _plain(text: str) -> str:
 def numbers_in(text: str) -> list[str]:
     """Arabic numbers stated in ``text`` (citation markers excluded), as written (NFKC)."""
     text = without_markers(unicodedata.normalize("NFKC", text), " ")
-    return [m.group(0) for m in _DIGITS.finditer(text.replace(",", ""))]
+    return [m.group(0) for m in DIGITS.finditer(text.replace(",", ""))]
 
 
 def ungrounded_numbers(answer_text: str, passages: list[str]) -> list[str]:
     """Numbers in the answer that appear in none of the passages."""
     sources = " ".join(_plain(p) for p in passages)
-    source_numbers = set(_DIGITS.findall(sources))
+    source_numbers = set(DIGITS.findall(sources))
     return [n for n in numbers_in(answer_text) if n not in source_numbers]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import jieba
 import jieba.posseg as pseg
 
-from .answer_types import AGE, AREA, DURATION, LENGTH, LENGTH_OR_DURATION, MONEY, PLACE_SUFFIXES, WEIGHT
+from .answer_types import AGE, AREA, DIGITS, DURATION, LENGTH, LENGTH_OR_DURATION, MONEY, PLACE_SUFFIXES, WEIGHT
 from .crosslingual import GlossedWords, PinyinNames
 from .docmeta import FIELD_WORDS
 from .normalize import normalize
@@ -88,7 +88,6 @@ _ASKED_MEASURES = (
     (re.compile(r"多重|多沉"), WEIGHT),
 )
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LATIN = re.compile(r"[A-Za-z]")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -268,7 +267,7 @@ def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
         kind=question_kind(normalized),
         slot=asked_slot(normalized), unit=asked_unit(normalized),
         years=tuple(dict.fromkeys(_YEAR.findall(normalized))),
-        numbers=tuple(dict.fromkeys(_NUMBER.findall(normalized))), language=language,
+        numbers=tuple(dict.fromkeys(DIGITS.findall(normalized))), language=language,
         focus=focus_words(normalized))
 
 

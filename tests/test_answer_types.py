@@ -46,6 +46,12 @@ def test_unit_match_ignores_numbers_the_question_names():
     assert t.unit_match("开工", "", q) == 0.0
 
 
+def test_unnamed_numbers_skip_dates_and_the_numbers_the_question_names():
+    text = "12月13日，全县2023年种植茶叶8.5万亩，带动3000户"
+    assert [s.text for s in t.unnamed_numbers(text, "2023年种植茶叶多少亩？")] == ["8.5", "3000"]
+    assert t.named_numbers("那次8个小时的会开在2016年") == {"8", "2016"}
+
+
 def test_a_unit_said_another_way_still_matches():
     assert t.unit_match("最长的一次会开了8个小时。", "个钟头", "评议会开了几个钟头？") == 1.0
     assert t.unit_match("三度推迟了婚期", "回", "婚期推迟了几回？") == 1.0
