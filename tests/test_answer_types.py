@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant import answer_types as t
 
 
@@ -59,28 +61,30 @@ def test_a_unit_said_another_way_still_matches():
     assert t.unit_match("开了8个小时", "个月", "开了几个月？") < 1.0  # another unit stays another
 
 
-def test_money_and_lengths_of_time_match_any_currency_or_unit_of_time():
-    assert t.unit_match("20件作品共拍得2860元", t.MONEY, "一共拍了多少钱？") == 1.0
-    assert t.unit_match("报收于1.6港元", t.MONEY, "股价是多少钱？") == 1.0
-    assert t.unit_match("每斤十四块钱", t.MONEY, "一斤卖多少钱？") == 1.0
-    assert t.unit_match("养殖跑山鸡3000只", t.MONEY, "一只卖多少钱？") == 0.0
-    assert t.unit_match("仅10个月时间,江口建成梵瑞社区", t.DURATION, "建成用了多长时间？") == 1.0
-    assert t.unit_match("积水只用了7分钟就涌进小区", t.DURATION, "积水多久涌进小区？") == 1.0
-    # a date is no length of time, and a number the question names is no answer
-    assert t.unit_match("2016年7月2日沉没", t.DURATION, "沉没多久了？") == 0.0
-    assert t.unit_match("开了8个小时", t.DURATION, "那次8个小时的会开了多久？") == 0.0
-
-
-def test_distances_weights_areas_and_ages_match_any_of_their_units():
-    assert t.unit_match("主塔高达262米", t.LENGTH, "主塔有多高？") == 1.0
-    assert t.unit_match("距县城约3公里", t.LENGTH, "离县城有多远？") == 1.0
-    assert t.unit_match("全村60多户", t.LENGTH, "老家海拔多高？") == 0.0
-    assert t.unit_match("车程缩短到40分钟", t.LENGTH_OR_DURATION, "车程会变成多长？") == 1.0
-    assert t.unit_match("这条栈道长1.2千米", t.LENGTH_OR_DURATION, "栈道有多长？") == 1.0
-    assert t.unit_match("那颗松露重达1.8公斤", t.WEIGHT, "松露有多重？") == 1.0
-    assert t.unit_match("流转土地1200亩", t.AREA, "流转了多大面积的土地？") == 1.0
-    assert t.unit_match("今年已经83岁", t.AGE, "老人多大年纪？") == 1.0
-    assert t.unit_match("2019年起务工", t.AGE, "他多大岁数？") == 0.0
+@pytest.mark.parametrize(("text", "measure", "question", "expected"), [
+    # money in any currency
+    ("20件作品共拍得2860元", t.MONEY, "一共拍了多少钱？", 1.0),
+    ("报收于1.6港元", t.MONEY, "股价是多少钱？", 1.0),
+    ("每斤十四块钱", t.MONEY, "一斤卖多少钱？", 1.0),
+    ("养殖跑山鸡3000只", t.MONEY, "一只卖多少钱？", 0.0),
+    # a length of time in any unit; a date is no length of time, and a number the question names is no answer
+    ("仅10个月时间,江口建成梵瑞社区", t.DURATION, "建成用了多长时间？", 1.0),
+    ("积水只用了7分钟就涌进小区", t.DURATION, "积水多久涌进小区？", 1.0),
+    ("2016年7月2日沉没", t.DURATION, "沉没多久了？", 0.0),
+    ("开了8个小时", t.DURATION, "那次8个小时的会开了多久？", 0.0),
+    # distances, weights, areas and ages in any of their units
+    ("主塔高达262米", t.LENGTH, "主塔有多高？", 1.0),
+    ("距县城约3公里", t.LENGTH, "离县城有多远？", 1.0),
+    ("全村60多户", t.LENGTH, "老家海拔多高？", 0.0),
+    ("车程缩短到40分钟", t.LENGTH_OR_DURATION, "车程会变成多长？", 1.0),
+    ("这条栈道长1.2千米", t.LENGTH_OR_DURATION, "栈道有多长？", 1.0),
+    ("那颗松露重达1.8公斤", t.WEIGHT, "松露有多重？", 1.0),
+    ("流转土地1200亩", t.AREA, "流转了多大面积的土地？", 1.0),
+    ("今年已经83岁", t.AGE, "老人多大年纪？", 1.0),
+    ("2019年起务工", t.AGE, "他多大岁数？", 0.0),
+])
+def test_a_measure_matches_any_of_its_units(text, measure, question, expected):
+    assert t.unit_match(text, measure, question) == expected
 
 
 def test_list_items_count_separators_or_clauses_that_end_alike():
