@@ -248,9 +248,12 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import report, run
+    from .train import compare, report, run
 
     settings = _settings(args)
+    if args.compare is not None:
+        print(compare(settings, tuple(args.compare) or (0, 1, 2), say=lambda message: print(message, file=sys.stderr)))
+        return 0
     png = Path(args.plot) if args.plot else None
     model = run(settings, say=lambda message: print(message, file=sys.stderr), reliability_png=png)
     print(report(model))
@@ -355,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = command("train", "训练答案模型：交叉验证、校准拒答阈值 train the answer model (assistant/answer_model.json)")
     s.add_argument("--plot", default="docs/reliability.png", help="可靠性图输出路径 (PNG)")
+    s.add_argument("--compare", type=int, nargs="*", metavar="SEED",
+                   help="不写模型：按各树种子（默认 0 1 2）训练，报告留出集的平均指标 "
+                        "held-out figures, mean over tree seeds; writes nothing")
     s.set_defaults(func=cmd_train)
 
     s = command("settings", "显示生效的设置及其来源 show the effective settings")

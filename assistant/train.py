@@ -59,14 +59,15 @@ def fingerprint(settings: Settings, assistant) -> dict:
     }
 
 
-def cached_rows(settings: Settings, assistant, say: Callable[[str], None]) -> list[tr.QuestionRows]:
-    """Every training question's candidates, cached per question file under a fingerprint of that
-    file, the feature code and the index: adding a file collects only its questions."""
+def cached_rows(settings: Settings, assistant, say: Callable[[str], None],
+                question_files: tuple[Path, ...] | None = None) -> list[tr.QuestionRows]:
+    """Every training question's candidates (or those of ``question_files``), cached per question file
+    under a fingerprint of that file, the feature code and the index: adding a file collects only its questions."""
     inputs = {k: v for k, v in fingerprint(settings, assistant).items()
               if k not in ("training_code", "questions", "non_questions", "max_answer_sentences", "max_answer_chars",
                            "trees")}
     rows: list[tr.QuestionRows] = []
-    for question_file in settings.train_questions:
+    for question_file in settings.train_questions if question_files is None else question_files:
         keyed = {**inputs, "questions": tr.file_fingerprint([question_file])}
         key = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
         path = ROWS_CACHE / f"{Path(question_file).stem}-{key}.jsonl"
@@ -234,6 +235,75 @@ def run(settings: Settings, say: Callable[[str], None] = print, reliability_png:
         draw(model.figures["reliability"], reliability_png)
         say(f"可靠性图 / reliability diagram: {reliability_png}")
     return model
+
+
+COMPARE_IN_CORPUS_REFUSED = (0.04, 0.06, 0.08, 0.10)
+
+
+def scored(model: AnswerModel, questions: list[tr.QuestionRows]) -> tuple[list[list[float]], list[float]]:
+    """Each question's candidate probabilities and answer probability under ``model``."""
+    probs = [[model.sentence.probability(f) for f in q.features] for q in questions]
+    answered = [model.question.probability(tr.question_features(q.features, p)) if p else 0.0
+                for q, p in zip(questions, probs)]
+    return probs, answered
+
+
+def at_equal_refusal(questions: list[tr.QuestionRows], probs: list[list[float]], answered: list[float],
+                     model: AnswerModel, targets: tuple[float, ...] = COMPARE_IN_CORPUS_REFUSED) -> list[dict]:
+    """The figures at the highest threshold whose in-corpus refusal stays within each target: two
+    models compared here differ in how well they tell answers from look-alikes, not in where their
+    calibration happened to put the threshold."""
+    grid = [{**tr.figures(questions, probs, answered, t, model.extra_ratio, model.follow_kinds), "threshold": t}
+            for t in tr.THRESHOLD_GRID]
+    out = []
+    for target in targets:
+        within = [f for f in grid if f["refused_in_corpus"] <= target]
+        out.append(within[-1] if within else grid[0])
+    return out
+
+
+def compare(settings: Settings, seeds: tuple[int, ...], say: Callable[[str], None] = print) -> str:
+    """``train --compare``: the held-out figures of a model trained as ``run`` trains it, once per tree
+    seed, averaged — at the calibrated threshold and at equal in-corpus refusal (the held-out sets are
+    only scored, never trained or tuned on). How this project judges a change to features or training."""
+    assistant = training_assistant(settings)
+    rows = cached_rows(settings, assistant, say)
+    held = cached_rows(settings, assistant, say, tuple(settings.heldout_questions))
+    stress = {Path(p).stem for p in settings.heldout_stress_questions}
+    domains: dict[str, list[int]] = {}
+    for i, q in enumerate(held):
+        stem = q.qid.split(":")[0]
+        if tr.language(q) != "zh":
+            domains.setdefault("other languages", []).append(i)
+        elif stem in stress:
+            domains.setdefault("paraphrase stress", []).append(i)
+        else:
+            domains.setdefault("all Chinese", []).append(i)
+            domains.setdefault(stem.split("-")[0], []).append(i)
+    table: dict[str, list[list[float]]] = {name: [] for name in domains}
+    counts: dict[str, str] = {}
+    for seed in seeds:
+        say(f"树的随机种子 tree seed {seed} …")
+        model, _ = calibrated_model(settings.replace(train_tree_seed=seed), rows)
+        probs, answered = scored(model, held)
+        for name, idx in domains.items():
+            qs, ps, an = [held[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx]
+            threshold = {"zh": model.threshold, "other": model.other_language_threshold}
+            cal = tr.figures(qs, ps, an, threshold, model.extra_ratio, model.follow_kinds)
+            counts[name] = f"{cal['n_answerable']}+{cal['n_ooc']}"
+            equal = at_equal_refusal(qs, ps, an, model) if name != "other languages" else []
+            table[name].append([cal["correct"], cal["refused_in_corpus"], cal["refused_ooc"]]
+                               + [f[k] for f in equal for k in ("correct", "refused_ooc")])
+    targets = "/".join(f"{100 * t:.0f}" for t in COMPARE_IN_CORPUS_REFUSED)
+    lines = [f"留出集 held out, mean of tree seeds {', '.join(map(str, seeds))}", "",
+             f"| set | n | calibrated: correct / in-corpus refused / OOC refused | OOC refused at {targets}% in-corpus "
+             f"refused | correct there |", "|---|---|---|---|---|"]
+    for name in domains:
+        mean = np.nanmean(np.array(table[name], dtype=float), axis=0) * 100
+        pairs = mean[3:].reshape(-1, 2) if len(mean) > 3 else np.zeros((0, 2))
+        lines.append(f"| {name} | {counts[name]} | {mean[0]:.1f} / {mean[1]:.1f} / {mean[2]:.1f} | "
+                     f"{'/'.join(f'{v:.1f}' for v in pairs[:, 1]) or '—'} | {'/'.join(f'{v:.1f}' for v in pairs[:, 0]) or '—'} |")
+    return "\n".join(lines)
 
 
 def report(model: AnswerModel) -> str:

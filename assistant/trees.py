@@ -76,6 +76,7 @@ class Boosting:
     depth: int
     rate: float
     share: float
+    seed: int = 0  # the random seed of the row sampling (the same data and seed give the same trees)
 
 
 @dataclass(frozen=True)
@@ -88,21 +89,22 @@ class TreeConfig:  # defaults and meanings: the training block of Settings
     train_question_tree_depth: int
     train_question_tree_rate: float
     train_question_trees_share: float
+    train_tree_seed: int
 
     @property
     def sentence(self) -> Boosting:
         return Boosting(self.train_sentence_trees, self.train_sentence_tree_depth, self.train_sentence_tree_rate,
-                        self.train_sentence_trees_share)
+                        self.train_sentence_trees_share, self.train_tree_seed)
 
     @property
     def question(self) -> Boosting:
         return Boosting(self.train_question_trees, self.train_question_tree_depth, self.train_question_tree_rate,
-                        self.train_question_trees_share)
+                        self.train_question_trees_share, self.train_tree_seed)
 
 
 def fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boosting: Boosting,
               weights: np.ndarray | None = None) -> Trees | None:
-    """scikit-learn's gradient boosting (fixed seed: the same data gives the same trees), copied into
+    """scikit-learn's gradient boosting (seeded: the same data and seed give the same trees), copied into
     Trees; the copy must score the training rows exactly as scikit-learn does. None when no trees
     are asked for or every row has the same outcome (how much the trees count is the caller's)."""
     from sklearn.ensemble import GradientBoostingClassifier
@@ -110,7 +112,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boosting: Bo
     if boosting.trees <= 0 or len(set(y.tolist())) < 2:
         return None
     clf = GradientBoostingClassifier(n_estimators=boosting.trees, max_depth=boosting.depth, learning_rate=boosting.rate,
-                                     subsample=0.8, min_samples_leaf=10, random_state=0).fit(x, y, sample_weight=weights)
+                                     subsample=0.8, min_samples_leaf=10, random_state=boosting.seed).fit(x, y, sample_weight=weights)
     copied = []
     for estimator in clf.estimators_[:, 0]:
         t = estimator.tree_
@@ -129,7 +131,7 @@ def fit_hist_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boostin
                    weights: np.ndarray | None = None) -> Trees | None:
     """The same from scikit-learn's histogram gradient boosting, for the sentence model's tens of
     thousands of candidate rows: six times faster to fit than GradientBoostingClassifier here, and on
-    the held-out questions the better blend. It holds out a tenth of the rows (fixed seed) to stop adding
+    the held-out questions the better blend. It holds out a tenth of the rows (seeded) to stop adding
     trees once they no longer help; its leaves already include the rate, and it compares in float64."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -137,7 +139,7 @@ def fit_hist_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boostin
         return None
     clf = HistGradientBoostingClassifier(max_iter=boosting.trees, max_depth=boosting.depth,
                                          learning_rate=boosting.rate, min_samples_leaf=20,
-                                         random_state=0).fit(x, y, sample_weight=weights)
+                                         random_state=boosting.seed).fit(x, y, sample_weight=weights)
     # scikit-learn keeps the fitted trees in _predictors (one list per iteration, one tree per class score)
     copied = [tuple((-1 if node["is_leaf"] else int(node["feature_idx"]), float(node["num_threshold"]),
                      int(node["left"]), int(node["right"]), float(node["value"])) for node in iteration[0].nodes)

@@ -103,7 +103,7 @@ def test_the_question_model_takes_trees_when_configured(questions):
     probs = tr.out_of_fold(questions, k=5)
     config = TreeConfig(train_sentence_trees=0, train_sentence_tree_depth=2, train_sentence_tree_rate=0.1,
                         train_sentence_trees_share=0.5, train_question_trees=20, train_question_tree_depth=2,
-                        train_question_tree_rate=0.1, train_question_trees_share=0.5)
+                        train_question_tree_rate=0.1, train_question_trees_share=0.5, train_tree_seed=0)
     blend = tr.fit_questions(questions, probs, trees=config)
     assert blend.trees is not None and len(blend.trees.trees) == 20 and blend.trees_share == 0.5
     linear_only = tr.fit_questions(questions, probs)
@@ -119,7 +119,7 @@ def test_the_question_model_takes_trees_when_configured(questions):
 def test_the_sentence_model_takes_trees_when_configured(questions):
     config = TreeConfig(train_sentence_trees=15, train_sentence_tree_depth=2, train_sentence_tree_rate=0.1,
                         train_sentence_trees_share=0.5, train_question_trees=0, train_question_tree_depth=2,
-                        train_question_tree_rate=0.1, train_question_trees_share=0.5)
+                        train_question_tree_rate=0.1, train_question_trees_share=0.5, train_tree_seed=0)
     blend = tr.fit_sentences(questions, trees=config)
     assert blend.trees is not None and blend.trees.precision == "d" and blend.trees_share == 0.5
     linear_only = tr.fit_sentences(questions)
@@ -132,6 +132,28 @@ def test_the_sentence_model_takes_trees_when_configured(questions):
     labelled = [(q, p) for q, p in zip(questions, probs) if any(q.labels)]
     ranked_first = sum(q.labels[max(range(len(p)), key=p.__getitem__)] for q, p in labelled)
     assert ranked_first / len(labelled) > 0.8
+
+
+def test_equal_refusal_takes_the_highest_threshold_within_each_target(questions):
+    from types import SimpleNamespace
+
+    from assistant.train import at_equal_refusal
+
+    probs = tr.out_of_fold(questions, k=5)
+    # answer probabilities that overlap: answerable ones spread over 0.3–1.0, the rest over 0–0.6
+    answered = [(0.3 + 0.7 * (i % 17) / 16) if q.answerable else 0.6 * (i % 7) / 6 for i, q in enumerate(questions)]
+    model = SimpleNamespace(extra_ratio=1.01, follow_kinds=())
+    targets = (0.0, 0.05, 0.2, 0.5)
+    found = at_equal_refusal(questions, probs, answered, model, targets)
+    assert [f["refused_in_corpus"] <= t for f, t in zip(found, targets)] == [True] * len(targets)
+    thresholds = [f["threshold"] for f in found]
+    assert thresholds == sorted(thresholds) and thresholds[-1] > thresholds[0]  # a looser target, a higher threshold
+    refusing = [f["refused_ooc"] for f in found]
+    assert refusing == sorted(refusing)
+    # the next threshold up would refuse more in-corpus questions than the target allows
+    for f, t in zip(found, targets):
+        up = [x for x in tr.THRESHOLD_GRID if x > f["threshold"]]
+        assert not up or tr.figures(questions, probs, answered, up[0], 1.01)["refused_in_corpus"] > t
 
 
 def test_fitting_is_deterministic(questions):

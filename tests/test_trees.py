@@ -77,9 +77,18 @@ def test_float64_trees_compare_in_float64():
 def test_the_settings_name_each_models_trees():
     config = TreeConfig(train_sentence_trees=200, train_sentence_tree_depth=4, train_sentence_tree_rate=0.1,
                         train_sentence_trees_share=0.5, train_question_trees=150, train_question_tree_depth=3,
-                        train_question_tree_rate=0.05, train_question_trees_share=0.4)
-    assert config.sentence == Boosting(200, 4, 0.1, 0.5)
-    assert config.question == Boosting(150, 3, 0.05, 0.4)
+                        train_question_tree_rate=0.05, train_question_trees_share=0.4, train_tree_seed=7)
+    assert config.sentence == Boosting(200, 4, 0.1, 0.5, seed=7)
+    assert config.question == Boosting(150, 3, 0.05, 0.4, seed=7)
+
+
+def test_a_seed_names_the_trees_the_same_seed_refits_the_same():
+    """``train --compare`` refits under several seeds to see how much of a change's figures is chance."""
+    x, y = _data()
+    config = Boosting(trees=30, depth=3, rate=0.1, share=0.5)
+    assert fit_trees(x, y, NAMES, dataclasses.replace(config, seed=1)) == fit_trees(
+        x, y, NAMES, dataclasses.replace(config, seed=1))
+    assert fit_trees(x, y, NAMES, dataclasses.replace(config, seed=1)) != fit_trees(x, y, NAMES, config)
 
 
 @pytest.mark.parametrize("fit", [fit_trees, fit_hist_trees])
