@@ -22,7 +22,7 @@ from . import training as tr
 from .evaluation import load_questions, question_turns
 from .intents import IntentModel, char_ngrams
 from .normalize import normalize
-from .ranker import AnswerModel
+from .ranker import AnswerModel, QuestionModel, SentenceModel
 from .settings import PROJECT_ROOT, Settings, section
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,15 @@ def fit_intents(settings: Settings, assistant) -> tuple[IntentModel, dict]:
     return model, figures
 
 
+def scored(sentence: SentenceModel, question: QuestionModel,
+           questions: list[tr.QuestionRows]) -> tuple[list[list[float]], list[float]]:
+    """Each question's candidate probabilities and answer probability under the two models."""
+    probs = [[sentence.probability(f) for f in q.features] for q in questions]
+    answered = [question.probability(tr.question_features(q.features, p)) if p else 0.0
+                for q, p in zip(questions, probs)]
+    return probs, answered
+
+
 def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[AnswerModel, dict]:
     """Sentence and question models fitted on the Chinese questions of ``rows``; how much an answer
     quotes (the extra sentence ratio, the kinds that take the next sentence) and the refusal
@@ -192,9 +201,7 @@ def calibrated_model(settings: Settings, rows: list[tr.QuestionRows]) -> tuple[A
     sentence = tr.fit_sentences(zh, c=c, trees=trees)
     question = tr.fit_questions(zh, zh_probs, extra_ratio, follow, trees=trees)
     # never trained on, so the full model's scores are already out of sample
-    other_probs = [[sentence.probability(f) for f in q.features] for q in other]
-    other_answered = [question.probability(tr.question_features(q.features, p)) if p else 0.0
-                      for q, p in zip(other, other_probs)]
+    other_probs, other_answered = scored(sentence, question, other)
     rows, probs, answered = zh + other, zh_probs + other_probs, zh_answered + other_answered
     thresholds = tr.choose_thresholds(rows, probs, answered, settings.train_max_in_corpus_refused)
     model = AnswerModel(sentence=sentence, question=question, threshold=thresholds["zh"],
@@ -240,14 +247,6 @@ def run(settings: Settings, say: Callable[[str], None] = print, reliability_png:
 COMPARE_IN_CORPUS_REFUSED = (0.04, 0.06, 0.08, 0.10)
 
 
-def scored(model: AnswerModel, questions: list[tr.QuestionRows]) -> tuple[list[list[float]], list[float]]:
-    """Each question's candidate probabilities and answer probability under ``model``."""
-    probs = [[model.sentence.probability(f) for f in q.features] for q in questions]
-    answered = [model.question.probability(tr.question_features(q.features, p)) if p else 0.0
-                for q, p in zip(questions, probs)]
-    return probs, answered
-
-
 def at_equal_refusal(questions: list[tr.QuestionRows], probs: list[list[float]], answered: list[float],
                      model: AnswerModel, targets: tuple[float, ...] = COMPARE_IN_CORPUS_REFUSED) -> list[dict]:
     """The figures at the highest threshold whose in-corpus refusal stays within each target: two
@@ -285,10 +284,10 @@ def compare(settings: Settings, seeds: tuple[int, ...], say: Callable[[str], Non
     for seed in seeds:
         say(f"树的随机种子 tree seed {seed} …")
         model, _ = calibrated_model(settings.replace(train_tree_seed=seed), rows)
-        probs, answered = scored(model, held)
+        probs, answered = scored(model.sentence, model.question, held)
+        threshold = {"zh": model.threshold, "other": model.other_language_threshold}
         for name, idx in domains.items():
             qs, ps, an = [held[i] for i in idx], [probs[i] for i in idx], [answered[i] for i in idx]
-            threshold = {"zh": model.threshold, "other": model.other_language_threshold}
             cal = tr.figures(qs, ps, an, threshold, model.extra_ratio, model.follow_kinds)
             counts[name] = f"{cal['n_answerable']}+{cal['n_ooc']}"
             equal = at_equal_refusal(qs, ps, an, model) if name != "other languages" else []
