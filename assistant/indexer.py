@@ -125,10 +125,11 @@ def input_from_documents(documents: Callable[[], Iterable[Document]], total: int
 class _Vectors:
     """Vectors for chunk texts: the previous store's, the shared cache's, or newly embedded."""
 
-    def __init__(self, embedder: PassageEmbedder, previous: IndexStore | None,
+    def __init__(self, embedder: PassageEmbedder, previous: IndexStore | None, call_size: int,
                  on_embedded: Callable[[int], None] | None = None) -> None:
         self.embedder = embedder
-        self.on_embedded = on_embedded  # told after each embedding batch (the progress bar)
+        self.call_size = max(1, call_size)  # texts per embedding call: how often on_embedded hears
+        self.on_embedded = on_embedded  # told after each embedding call (the progress bar, a cancel)
         self.cache = getattr(embedder, "cache", None)
         self.space = getattr(embedder, "passage_space", embedder.model_id)
         self.rows: dict[bytes, int] = {}
@@ -157,13 +158,15 @@ class _Vectors:
         missing = sorted((t for j, t in enumerate(unique) if j not in found), key=len)
         for start in range(0, len(missing), EMBED_BATCH):
             batch = missing[start : start + EMBED_BATCH]
-            vectors = self.embedder.embed_passages(batch)
+            vectors = np.zeros((len(batch), self.embedder.dim), dtype="float32")
+            for at in range(0, len(batch), self.call_size):
+                vectors[at : at + self.call_size] = self.embedder.embed_passages(batch[at : at + self.call_size])
+                if self.on_embedded:
+                    self.on_embedded(len(batch[at : at + self.call_size]))
             if self.cache is not None:
                 self.cache.put(self.space, batch, vectors)
             for t, v in zip(batch, vectors):
                 out[need[t]] = v
-            if self.on_embedded:
-                self.on_embedded(len(batch))
         return out, len(missing)
 
 
@@ -180,10 +183,13 @@ def build_key(source: BuildInput, settings: Settings, model_id: str) -> str:
 def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, settings: Settings,
                 previous: IndexStore | None = None, progress: bool = False,
                 on_progress: Callable[[int, int], None] | None = None,
-                manifest_extra: dict | None = None) -> BuildResult:
+                manifest_extra: dict | None = None,
+                on_embedded: Callable[[int], None] | None = None) -> BuildResult:
     """Build the store for ``source`` into ``index_dir`` (resuming a killed build of the same input)
     and publish it; ``manifest_extra`` joins its manifest (e.g. the sources it was built from). An
     input that gives no document at all but errors publishes nothing: the index stays as it was.
+    ``on_embedded(n)`` hears after each embedding call (``embed_batch_size`` texts); raising from
+    it stops the build as a crash would, so a cancel waits for one call, not a whole batch.
     The caller holds :func:`assistant.index.write_lock`."""
     from tqdm import tqdm
 
@@ -205,7 +211,8 @@ def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, 
         state = {"key": key, "phase": "docs", "items": 0, "n_chunks": 0, "n_embedded": 0, "bm25": 0}
     resumed_at = int(state["items"])
     try:
-        errors = _read_documents(source, staging, state, embedder, previous, settings, progress, on_progress, tqdm)
+        errors = _read_documents(source, staging, state, embedder, previous, settings, progress, on_progress, tqdm,
+                                 on_embedded)
         if state["phase"] == "docs":
             state["phase"] = "bm25"
             staging.checkpoint(state)
@@ -251,7 +258,7 @@ def build_index(source: BuildInput, index_dir: Path, embedder: PassageEmbedder, 
 
 
 def _read_documents(source, staging: Staging, state: dict, embedder, previous, settings: Settings, progress: bool,
-                    on_progress, tqdm) -> list[str]:
+                    on_progress, tqdm, on_embedded=None) -> list[str]:
     """Phase 1: stream the input into documents, chunk columns and vectors, checkpointing each batch.
     Returns the input's errors (all of them, also on a resumed run: skipped input is still read)."""
     errors: list[str] = []
@@ -269,8 +276,10 @@ def _read_documents(source, staging: Staging, state: dict, embedder, previous, s
     def show(n: int) -> None:  # embedding a batch takes minutes: keep the bar alive meanwhile
         embedded[0] += n
         bar.set_postfix_str(f"{state['n_chunks']} 块, 新向量化 {embedded[0]}")
+        if on_embedded:
+            on_embedded(n)
 
-    vectors = None if finished else _Vectors(embedder, previous, show)
+    vectors = None if finished else _Vectors(embedder, previous, settings.embed_batch_size, show)
 
     def flush(items_done: int) -> None:
         nonlocal batch, n_batch

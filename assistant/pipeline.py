@@ -228,7 +228,8 @@ class Assistant:
                            sources=with_documents(paths, ()))
 
     def add_documents(self, documents: list[Document], progress: bool = False,
-                      on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
+                      on_progress: Callable[[int, int], None] | None = None,
+                      on_embedded: Callable[[int], None] | None = None) -> BuildReport:
         with self._exclusive():  # the current store is the one on disk now, not the one we opened
             current = self._snapshot.store.documents if self._snapshot else {}
             documents, over = within_limits(documents, current, self.settings)
@@ -236,7 +237,7 @@ class Assistant:
                 raise over[0]
             source = input_from_documents(lambda: itertools.chain(current.values(), documents),
                                           len(current) + len(documents))
-            report = self._write(source, progress=progress, on_progress=on_progress,
+            report = self._write(source, progress=progress, on_progress=on_progress, on_embedded=on_embedded,
                                  sources=with_documents(self.sources(), documents))
             return BuildReport(report.n_documents, report.n_chunks, report.n_embedded,
                                (*report.errors, *(str(e) for e in over)), report.resumed_at)
@@ -288,12 +289,14 @@ class Assistant:
         return [str(p) for p in (known if known is not None else default_sources(self.settings))]
 
     def _write(self, source: BuildInput, rebuild: bool = False, progress: bool = False,
-               on_progress: Callable[[int, int], None] | None = None, sources: list[str] | None = None) -> BuildReport:
+               on_progress: Callable[[int, int], None] | None = None, sources: list[str] | None = None,
+               on_embedded: Callable[[int], None] | None = None) -> BuildReport:
         with self._exclusive():
             previous = None if rebuild or self._snapshot is None else self._snapshot.store  # the disk's, adopted
             sources = list(sources) if sources is not None else self.sources()
             result = build_index(source, self.settings.index_dir, self.embedder, self.settings, previous=previous,
-                                 progress=progress, on_progress=on_progress, manifest_extra={MANIFEST_KEY: sources})
+                                 progress=progress, on_progress=on_progress, manifest_extra={MANIFEST_KEY: sources},
+                                 on_embedded=on_embedded)
             record(self.settings.index_dir, result.path.name, sources)
             store = load_store(self.settings.index_dir, section(EngineConfig, self.settings))
             self._set_store(store)

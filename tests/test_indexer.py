@@ -46,7 +46,7 @@ def _corpus(path, n: int = 24, gz: bool = False):
 
 
 def _settings(tmp_path, **changes):
-    return defaults().replace(index_dir=tmp_path / "index", build_checkpoint_chunks=8, **changes)
+    return defaults().replace(**{"index_dir": tmp_path / "index", "build_checkpoint_chunks": 8, **changes})
 
 
 def _rows(store) -> list[tuple[str, str]]:
@@ -126,6 +126,33 @@ def test_a_build_killed_by_sigkill_resumes(tmp_path):
     docs, _ = load_paths([corpus])
     assert list(store.documents) == [d.doc_id for d in docs]
     assert len({c.chunk_id for c in store.chunks}) == len(store.chunks)
+
+
+class Stop(Exception):
+    pass
+
+
+def test_on_embedded_hears_after_every_embedding_call_so_a_cancel_waits_for_one_call(tmp_path):
+    """An upload's cancel raises from ``on_embedded``: it must come after each call of
+    ``embed_batch_size`` texts, not after a whole cache batch of 256 (tens of seconds on a CPU)."""
+    corpus = _corpus(tmp_path / "news.jsonl", n=150)
+    settings = _settings(tmp_path, build_checkpoint_chunks=10_000, embed_batch_size=16)
+    embedder, heard = CountingEmbedder(), []
+
+    def cancel_after_two(n: int) -> None:
+        heard.append(n)
+        if len(heard) == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        build_index(input_from_paths([corpus]), settings.index_dir, embedder, settings, on_embedded=cancel_after_two)
+    assert heard == [16, 16] and embedder.texts == 32
+    assert current_store_path(settings.index_dir) is None  # nothing published
+
+    heard.clear()
+    result = build_index(input_from_paths([corpus]), settings.index_dir, CountingEmbedder(), settings,
+                         on_embedded=heard.append)
+    assert sum(heard) == result.n_embedded > 256 and max(heard) == 16
 
 
 def test_another_input_starts_afresh(tmp_path):

@@ -226,7 +226,7 @@ def _files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@pytest.mark.parametrize("stage", ["读取", "正在向量化新文档……"])
+@pytest.mark.parametrize("stage", ["读取", "正在向量化新文档……", "新向量化"])
 def test_a_cancelled_upload_adds_nothing_and_leaves_no_file(assistant, tmp_path, stage):
     src = tmp_path / "长文.txt"
     src.write_text("。".join(f"第{i}段：扶贫干部驻村走访群众" for i in range(400)), encoding="utf-8")

@@ -174,7 +174,7 @@ class Admin:
     def _rebuild(self, full: bool, progress) -> str:
         def on_progress(done: int, total: int) -> None:
             if progress is not None and total:
-                progress(done / total, desc=f"正在向量化：{done}/{total} 块")
+                progress(done / total, desc=f"正在建索引：已处理 {done}/{total} 篇")
 
         if progress is not None:
             progress(0, desc="正在读取资料……")

@@ -7,7 +7,7 @@ and moved to their final names only after the index holds their documents. So an
 fails, is cancelled, or whose process is killed leaves no orphan that the next rebuild would add:
 :func:`recover_staging` (run when the app starts) moves in the files of a job whose documents did
 reach the index and deletes the rest. A job checks ``cancel`` between files, between OCR pages
-and between embedding batches."""
+and after every embedding call (``embed_batch_size`` texts, a few seconds)."""
 
 from __future__ import annotations
 
@@ -183,10 +183,17 @@ class UploadJob:
         job = {"moves": [[str(s), str(f)] for s, f in self.moves]}
         atomic_write_text(self.staging / JOB_FILE, json.dumps(job, ensure_ascii=False))
 
-        def on_progress(done: int, total: int) -> None:
-            self._step(0.5 + 0.5 * done / max(total, 1), f"正在向量化新文档：{done}/{total} 块")
+        embedded = 0
 
-        report = self.assistant.add_documents(docs, on_progress=on_progress)
+        def on_progress(done: int, total: int) -> None:
+            self._step(0.5 + 0.5 * done / max(total, 1), f"正在向量化新文档：已处理 {done}/{total} 篇")
+
+        def on_embedded(n: int) -> None:  # every embedding call: a cancel stops within seconds
+            nonlocal embedded
+            embedded += n
+            self._step(self.fraction, f"正在向量化新文档：新向量化 {embedded} 块")
+
+        report = self.assistant.add_documents(docs, on_progress=on_progress, on_embedded=on_embedded)
         for staged, final in self.moves:  # the index holds them now: the files may join the folder
             _move_in(staged, final)
         self.messages.extend(("warn", e) for e in report.errors)
