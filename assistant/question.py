@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import jieba
 import jieba.posseg as pseg
 
-from .answer_types import AGE, AREA, DIGITS, DURATION, LENGTH, LENGTH_OR_DURATION, MONEY, PLACE_SUFFIXES, WEIGHT
+from .answer_types import (
+    AGE, AREA, DIGITS, DURATION, LENGTH, LENGTH_OR_DURATION, MEASURE_WORDS, MONEY, PLACE_SUFFIXES, WEIGHT,
+)
 from .crosslingual import GlossedWords, PinyinNames
 from .docmeta import FIELD_WORDS
 from .normalize import normalize
@@ -46,6 +48,9 @@ DEFAULT_POS_WEIGHT = 0.5
 ENTITY_POS = ("nr", "ns", "nt", "nz")
 
 # answer kinds, from the wording every Chinese question uses to ask (not from any one question set)
+# 几 that asks a number (几栋, 几个钟头), not 这几项/哪几个 (which ones), 十几个/好几个 (a rough count
+# already given) or 几乎 (almost); the kind and the asked unit read it alike
+ASKING_JI = r"(?<![这那哪十好数])几(?![乎十])"
 KINDS: list[tuple[str, re.Pattern]] = [
     # about the document itself: “这篇（…）的作者/来源/标题”, “作者是谁”, “哪位作者”, “署名是谁” — a
     # 来源/标题/题目 needs the document named (资金来源, 讲课的题目 are facts in the text)
@@ -59,9 +64,7 @@ KINDS: list[tuple[str, re.Pattern]] = [
                         r"|(做|干)什么(工作|的)|是干什么的|是做什么的")),
     ("who", re.compile(r"谁|什么人|哪位|哪对|哪些人|名字|叫什么|姓什么|哪名|哪一位")),
     ("when", re.compile(r"什么时候|何时|哪一?年|哪个?月|哪一?天|几月|几号|几日|什么时间|日期|哪个时间|何年")),
-    # 几 asks a number (几栋, 几个钟头), but not in 这几项/哪几个 (which ones), 十几个/好几个 (a rough count
-    # already given) or 几乎 (almost)
-    ("number", re.compile(r"多少|第几|(?<![这那哪十好数])几(?![乎十])[\u4e00-\u9fff]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
+    ("number", re.compile(rf"多少|第几|{ASKING_JI}[\u4e00-\u9fff]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
                           r"率是|增长了?几|增幅|降幅")),
     ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地|哪个(省|市|县|区|镇|乡|村|国家|地区|城市)|哪(国|省|市|县)")),
     ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么|目的|用意|初衷|出发点|起因|诱因|缘由|理由|动因"
@@ -72,10 +75,12 @@ KINDS: list[tuple[str, re.Pattern]] = [
     ("definition", re.compile(r"什么是|是什么|指什么|是指|含义|意思|内容|何谓")),
     ("how", re.compile(r"怎样|怎么|如何|什么方法|方法|措施|做法|办法|举措|途径")),
 ]
-# after 哪/什么/多少/几: the word naming what is asked (哪个**区**, 什么**职务**, 多少**兆瓦**)
-# 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun
-_SLOT = re.compile(r"(?:哪(?![里儿])一?|什么|何(?![时地处故])|多少|几)(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
-_ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff%A-Za-z]{1,4})")
+# after 哪/什么/多少/几: the word naming what is asked (哪个**区**, 什么**职务**, 多少**兆瓦**, 哪几所**科研院所**,
+# 哪五类**人群**); 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun; a measure word
+# alone (哪几**位**, 哪两**句**) names no sort of thing
+_SLOT = re.compile(rf"(?:哪(?![里儿])(?:几|[一二两三四五六七八九十百]{{1,3}})?|什么|何(?![时地处故])|多少|{ASKING_JI})"
+                   r"(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
+_ASKED_UNIT = re.compile(rf"(?:多少|{ASKING_JI})([\u4e00-\u9fff%A-Za-z]{{1,4}})")
 _ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少")
 # a measure asked without a unit (多高, 多重, 面积多大); tried in order, after 多少/几 + unit. A
 # rate, share or price asked with 多高 names no measure (贫困发生率多高 is a percentage).
@@ -195,7 +200,7 @@ def asked_slot(normalized: str) -> str:
         return ""
     tail = m.group(1)
     first = next((w for w in jieba.lcut(tail, HMM=False) if w.strip()), "")
-    return first if first not in STOPWORDS else ""
+    return "" if first in STOPWORDS or (len(first) == 1 and first in MEASURE_WORDS) else first
 
 
 _ASKING_WORD = re.compile(r"什么|哪|多少|几|谁|何|怎么|怎样|如何|为什么|为何|多[长久大高远重深宽厚]")

@@ -63,6 +63,10 @@ def test_slot_unit_and_focus_words():
     assert asked_slot("杨华祥担任什么职务") == "职务"
     assert asked_slot("张万富搬迁前住在哪里") == ""  # 哪里 asks for a place: no noun slot ("里")
     assert asked_slot("梵瑞社区何时建成") == ""
+    # which ones of a count (哪几所, 哪五类, 哪十二个) still name their sort; a measure word alone names none
+    assert asked_slot("与哪几所科研院所签了协议") == "科研院所" and asked_slot("是哪五类人群") == "人群"
+    assert asked_slot("是哪十二个村") == "村" and asked_slot("领衔主演有哪几位") == ""
+    assert asked_slot("那几名帮扶干部分别叫什么") == ""  # 那几 points back; 什么 asks, naming no sort
     assert "建成" in focus_words("梵瑞社区建成用了多长时间")  # 多长 asks too
     assert asked_unit("总装机容量为多少兆瓦") == "兆瓦"
     assert asked_unit("引导了多少家民营企业") == "家民营企"
@@ -77,6 +81,12 @@ def test_slot_unit_and_focus_words():
     assert asked_unit("茶园面积有多大") == asked_unit("建了多大面积的大棚") == AREA
     assert asked_unit("那位老人多大年纪") == AGE
     assert asked_unit("该县贫困发生率有多高") == asked_unit("合作社规模有多大") == ""
+    # 几 asks a number only where the kind reads it so: 哪几/那几/这几 ask which ones, 十几/好几 give a
+    # rough count, 几乎 means almost
+    assert asked_unit("一共修了几栋楼") == "栋楼" and asked_unit("村里有几名干部") == "名干部"
+    for which in ("那几名帮扶干部分别叫什么", "哪几个县获奖", "这几项机制的初衷是什么", "十几个县里排第几",
+                  "好几名干部是谁", "郑某为啥几乎与社会脱节"):
+        assert asked_unit(which) == "", which
     assert "放弃" in focus_words("外交部发言人敦促北约放弃什么过时理念")
     # the window of characters around the asking word keeps the words it cuts whole
     assert "2021" in focus_words("青山村茶叶合作社2021年的总产值是多少？")
