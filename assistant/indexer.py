@@ -160,9 +160,10 @@ class _Vectors:
             batch = missing[start : start + EMBED_BATCH]
             vectors = np.zeros((len(batch), self.embedder.dim), dtype="float32")
             for at in range(0, len(batch), self.call_size):
-                vectors[at : at + self.call_size] = self.embedder.embed_passages(batch[at : at + self.call_size])
+                part = batch[at : at + self.call_size]
+                vectors[at : at + len(part)] = self.embedder.embed_passages(part)
                 if self.on_embedded:
-                    self.on_embedded(len(batch[at : at + self.call_size]))
+                    self.on_embedded(len(part))
             if self.cache is not None:
                 self.cache.put(self.space, batch, vectors)
             for t, v in zip(batch, vectors):
