@@ -56,10 +56,26 @@ def missing_number_before(text: str, noun: str) -> bool:
     return False
 
 
+def missing_number_before_unit(text: str, unit: str) -> bool:
+    """True when the unit ``unit`` stands with no number before it (``在平方公里土地上``): not after
+    a numeral, a digit or a determiner (每平方公里, 几公里), and not inside a longer word (小时候)."""
+    for m in re.finditer(re.escape(unit), text):
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        if before and (before.isdigit() or before in NUMERAL_CHARS or before in DETERMINERS or before == "少"
+                       or _is_word(before + unit[0])):
+            continue
+        if after and _is_word(unit + after):
+            continue
+        return True
+    return False
+
+
 def lost_number(text: str, asked_unit: str) -> bool:
-    """Whether ``text`` holds the asked measure word and noun (多少**名机关干部**) with the number
-    lost before it. Needs the measure word and at least two characters of the noun."""
-    if len(asked_unit) < 3 or asked_unit[0] not in UNITS:
-        return False
-    noun = asked_unit[1:]
-    return any(missing_number_before(text, noun[:size]) for size in range(len(noun), 1, -1))
+    """Whether ``text`` holds what a “how many” question asks with the number lost before it: the
+    measure word and noun (多少**名机关干部**: the measure word and at least two characters of the
+    noun), or a unit of two characters or more on its own (多少**平方公里**)."""
+    if len(asked_unit) >= 3 and asked_unit[0] in UNITS:
+        noun = asked_unit[1:]
+        return any(missing_number_before(text, noun[:size]) for size in range(len(noun), 1, -1))
+    return len(asked_unit) >= 2 and missing_number_before_unit(text, asked_unit)

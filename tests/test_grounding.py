@@ -30,3 +30,14 @@ def test_lost_number_needs_the_measure_word_and_noun_asked():
     assert lost_number("名机关干部与名村干部", "名机关干")
     assert not lost_number("200名机关干部", "名机关干")
     assert not lost_number("名机关干部", "兆瓦")
+
+
+def test_lost_number_of_a_unit_asked_on_its_own():
+    """多少平方公里 asks a unit with no measure word and noun: the seed's “在平方公里土地上” lost its
+    number (it was quoted without the note); a stated, counted or embedded unit did not."""
+    assert lost_number("站在新时代的起点,在平方公里土地上,江口县委", "平方公里")
+    assert lost_number("累计投资万元", "万元")
+    assert not lost_number("全县面积1869平方公里", "平方公里")
+    assert not lost_number("十万元", "万元")
+    assert not lost_number("每平方公里有人", "平方公里")  # a determiner, not a lost number
+    assert not lost_number("他小时候很穷", "小时")  # part of a longer word
