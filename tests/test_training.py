@@ -128,7 +128,7 @@ def test_the_sentence_model_takes_trees_when_configured(questions):
     assert unweighed.trees is None and unweighed.trees_share == 0.0
     assert tr.fit_sentences(questions, trees=dataclasses.replace(config, train_sentence_trees=0)).trees is None
     # the blend ranks the answer first for most questions, as the regression does
-    probs = tr.out_of_fold(questions, k=5, trees=config)
+    probs = tr.out_of_fold(questions, k=3, trees=config)
     labelled = [(q, p) for q, p in zip(questions, probs) if any(q.labels)]
     ranked_first = sum(q.labels[max(range(len(p)), key=p.__getitem__)] for q, p in labelled)
     assert ranked_first / len(labelled) > 0.8
@@ -204,7 +204,8 @@ def test_the_answer_model_learns_from_chinese_questions_only_and_english_ones_se
         for j, f in enumerate(q.features):
             f["cov_sent"] = 0.9 if j else 0.05  # the answer covers nothing: a Chinese model would learn the opposite
             f[LANGUAGE_MARK] = 1.0
-    settings = defaults()
+    # few small trees: what is tested is which rows they are fitted on, not how well (the defaults took 15 s)
+    settings = defaults().model_copy(update={"train_sentence_trees": 10, "train_question_trees": 10, "train_folds": 3})
     chinese_only, _ = calibrated_model(settings, questions)
     mixed, figures = calibrated_model(settings, questions + english)
     assert mixed.sentence == chinese_only.sentence and mixed.question == chinese_only.question
