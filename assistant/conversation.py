@@ -15,13 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .answer_types import NUMERAL_CHARS
 from .question import QUESTION_FRAMES
 from .schema import Answer
 from .text import person_names
 
+_MEASURE = "个项条家种届次场批轮期位名座所件笔部篇份支台辆处段句"  # measure words a demonstrative refers back with
 SINGULAR = re.compile(r"(此人|这个人|这位|该人|他|她)(?!们)")
 PLURAL = re.compile(r"(他们|她们|二人|两人|夫妇俩|夫妻俩|俩人|他俩|她俩)")
-DEMONSTRATIVE = re.compile(r"(这些|那些|(?:这|那|该|本)[一个项条家种届次场批轮期位名座所件笔部篇份支台辆处段句]|该|其|此|上述|前者|后者|它们|它)")
+DEMONSTRATIVE = re.compile(rf"(这些|那些|(?:这|那|该|本)[一{_MEASURE}]|该|其|此|上述|前者|后者|它们|它)")
+# 那几名帮扶干部 / 这两个县: a counted group, which refers back only to a group the previous turn spoke of
+_COUNTED_GROUP = re.compile(rf"^(?:那|这)(?:几|\d+|[{NUMERAL_CHARS}]+)[{_MEASURE}]([\u4e00-\u9fff]{{2}})")
 # a question of its own inside “那…呢” (那这届比赛的MVP是谁呢): not an elliptic topic swap
 _ASKS = re.compile(r"谁|什么|哪|多少|几|怎么|怎样|如何|为什么|为何|是否")
 CONTINUATION = re.compile(r"^(?:后来|然后|之后|接着|此后|最后|另外|此外|还有呢|还有|那么|那)")
@@ -113,6 +117,13 @@ def _subject(turn: Turn) -> str:
     return QUESTION_FRAMES.sub("", turn.resolved).strip("，,。？?！! ")
 
 
+def _said(turn: Turn) -> str:
+    """All the previous turn put into words: its question, its answer and the passages it cited."""
+    if turn.answer is None:
+        return turn.resolved
+    return "\n".join([turn.resolved, turn.answer.text, *(c.text for c in turn.answer.citations)])
+
+
 def _scope(turn: Turn) -> frozenset[str]:
     if turn.answer is None or turn.answer.refused:
         return frozenset()
@@ -127,6 +138,9 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         return Resolution(q, False)
     last = history[-1]
     scope = _scope(last)
+    group = _COUNTED_GROUP.match(q)
+    if group and group.group(1) not in _said(last):  # 那几名帮扶干部 after a question about the 县长
+        return Resolution(q, False)
     plain = _NOT_PRONOUN.sub("", q)
     continues = bool(CONTINUATION.match(q))
     # “那X呢？”: the previous question with its topic swapped for X
@@ -154,7 +168,8 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
     if DEMONSTRATIVE.search(plain) or continues or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
         subject = _subject(last)
         if subject and subject not in q:
-            return Resolution(f"{subject}，{CONTINUATION.sub('', q).lstrip('，, ')}", True, scope)
+            own = q if group else CONTINUATION.sub("", q).lstrip("，, ")  # 几名 without its 那 would ask how many
+            return Resolution(f"{subject}，{own}", True, scope)
         return Resolution(q, True, scope)
     return Resolution(q, False)
 

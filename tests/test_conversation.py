@@ -95,3 +95,18 @@ def test_a_non_question_is_no_topic_to_refer_back_to():
     assert r.text == "电商" and not r.follow_up
     asked = _turn("江口县委书记是谁？", "11月12日，江口县委书记杨华祥应邀赴中国浦东干部学院授课；")
     assert resolve_followup("他在省委党校讲了什么？", [asked, help_turn]).text == "杨华祥在省委党校讲了什么？"
+
+
+def test_a_counted_group_refers_back_only_to_a_group_the_previous_turn_named():
+    """那几名帮扶干部 after a question about the 县长 names a group the conversation never spoke of: it
+    is read on its own (it was read as “江口县县长，几名帮扶干部…” and quoted the 县长's sentence). After
+    an answer about four 帮扶干部 it refers back, and keeps its 那 (几名 alone would ask how many)."""
+    mayor = [_turn("江口县县长是谁？", "10月25日，江口县县长杨云到贵州省省*府常务会上作脱贫经验交流发言；")]
+    r = resolve_followup("那几名帮扶干部分别叫什么？", mayor)
+    assert r.text == "那几名帮扶干部分别叫什么？" and not r.follow_up
+    cadres = [_turn("怒溪镇派了多少名帮扶干部？", "怒溪镇4名帮扶干部吃住在村。", doc_id="seed")]
+    r = resolve_followup("那几名帮扶干部分别叫什么？", cadres)
+    assert r.follow_up and r.scope == frozenset({"seed"}) and "那几名帮扶干部" in r.text and "怒溪镇" in r.text
+    # a conjunction 那 and a demonstrative without a count still refer back as before
+    assert resolve_followup("那两年后呢？", mayor).follow_up
+    assert resolve_followup("那场会议在哪里开的？", mayor).follow_up
