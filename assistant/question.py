@@ -68,7 +68,7 @@ KINDS: list[tuple[str, re.Pattern]] = [
     ("number", re.compile(rf"多少|第几|{ASKING_JI}[\u4e00-\u9fff]|多长|多久|多大|多高|多远|多重|多深|多快|比例|占比|百分之|"
                           r"率是|增长了?几|增幅|降幅")),
     ("where", re.compile(r"哪里|在哪|什么地方|何处|哪儿|何地|哪个(省|市|县|区|镇|乡|村|国家|地区|城市)|哪(国|省|市|县)")),
-    ("reason", re.compile(r"为什么|为何|原因|怎么会|为啥|缘何|何以|因为什么|目的|用意|初衷|出发点|起因|诱因|缘由|理由|动因"
+    ("reason", re.compile(r"为什么|为何|原因|怎么(?:会|就|这么|那么)|为啥|缘何|何以|因为什么|目的|用意|初衷|出发点|起因|诱因|缘由|理由|动因"
                           r"|出于(什么|哪些|何种)|图(的是)?什么|为了什么")),
     ("effect", re.compile(r"作用|效果|成效|意义|影响|(带来|取得|达到|产生)了?(什么|哪些)|有何好处|成果|变化|什么结果|结果如何")),
     ("compare", re.compile(r"相比|比较|区别|不同|差别|对比|相较")),
@@ -77,10 +77,10 @@ KINDS: list[tuple[str, re.Pattern]] = [
     ("how", re.compile(r"怎样|怎么|如何|什么方法|方法|措施|做法|办法|举措|途径")),
 ]
 # after 哪/什么/多少/几: the word naming what is asked (哪个**区**, 什么**职务**, 多少**兆瓦**, 哪几所**科研院所**,
-# 哪五类**人群**); 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun; a measure word
-# alone (哪几**位**, 哪两**句**) names no sort of thing
-_SLOT = re.compile(rf"(?:哪(?![里儿])(?:几|[{NUMERAL_CHARS}]{{1,3}})?|什么|何(?![时地处故])|多少|{ASKING_JI})"
-                   r"(?:[个位家支所项座条种类名届次批款部只件]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
+# 哪五类**人群**, 哪些**企业**); 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun; a measure word
+# alone (哪几**位**, 哪两**句**) names no sort of thing; 为什么/凭什么 ask why, not for a thing (为什么**适合**)
+_SLOT = re.compile(rf"(?:哪(?![里儿])(?:几|[{NUMERAL_CHARS}]{{1,3}})?|(?<![为凭])什么|何(?![时地处故])|多少|{ASKING_JI})"
+                   r"(?:[个位家支所项座条种类名届次批款部只件些]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
 _ASKED_UNIT = re.compile(rf"(?:多少|{ASKING_JI})([\u4e00-\u9fff%A-Za-z]{{1,4}})")
 _ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少")
 # a measure asked without a unit (多高, 多重, 面积多大); tried in order, after 多少/几 + unit. A

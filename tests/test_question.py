@@ -52,6 +52,8 @@ from assistant.question import (
     ("精准退出最终达到了什么目标？", "effect"),
     ("梵瑞社区总共有几栋楼？", "number"),
     ("几乎所有农户都参加了吗？", "other"),
+    ("这条村道怎么这么难修？", "reason"),  # 怎么 + 这么/那么/就/会 asks why, not how
+    ("合作社怎么就停办了？", "reason"),
     ("今天天气不错", "other"),
 ])
 def test_kinds(question, kind):
@@ -67,6 +69,8 @@ def test_slot_unit_and_focus_words():
     assert asked_slot("与哪几所科研院所签了协议") == "科研院所" and asked_slot("是哪五类人群") == "人群"
     assert asked_slot("是哪十二个村") == "村" and asked_slot("领衔主演有哪几位") == ""
     assert asked_slot("那几名帮扶干部分别叫什么") == ""  # 那几 points back; 什么 asks, naming no sort
+    assert asked_slot("座谈会有哪些企业参加") == "企业"  # 哪些 names its sort as 哪个 does (it gave 些)
+    assert asked_slot("那里为什么适合种罗汉果") == ""  # 为什么 asks why: 适合 is no sort of thing
     assert "建成" in focus_words("梵瑞社区建成用了多长时间")  # 多长 asks too
     assert asked_unit("总装机容量为多少兆瓦") == "兆瓦"
     assert asked_unit("引导了多少家民营企业") == "家民营企"
