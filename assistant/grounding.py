@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .answer_types import DIGITS
+from .answer_types import DIGITS, MAGNITUDE, MEASURES
 from .text import without_markers
 
 UNITS = "名个户人家位座幢所处项条公里平方米亩元万亿岁年月日天小时分钟次批"
@@ -74,8 +74,14 @@ def missing_number_before_unit(text: str, unit: str) -> bool:
 def lost_number(text: str, asked_unit: str) -> bool:
     """Whether ``text`` holds what a “how many” question asks with the number lost before it: the
     measure word and noun (多少**名机关干部**: the measure word and at least two characters of the
-    noun), or a unit of two characters or more on its own (多少**平方公里**)."""
+    noun), or a unit of measure on its own (多少**平方公里**)."""
     if len(asked_unit) >= 3 and asked_unit[0] in UNITS:
         noun = asked_unit[1:]
         return any(missing_number_before(text, noun[:size]) for size in range(len(noun), 1, -1))
-    return len(asked_unit) >= 2 and missing_number_before_unit(text, asked_unit)
+    return is_unit(asked_unit) and missing_number_before_unit(text, asked_unit)
+
+
+def is_unit(word: str) -> bool:
+    """Whether ``word`` is a unit of measure of two characters or more (平方公里, 万元, 小时), not a
+    noun asked about (多少保费: 保费总额397652元 states its number)."""
+    return len(word) >= 2 and any(p.fullmatch(word.lstrip(MAGNITUDE)) for p in MEASURES.values())

@@ -41,3 +41,5 @@ def test_lost_number_of_a_unit_asked_on_its_own():
     assert not lost_number("十万元", "万元")
     assert not lost_number("每平方公里有人", "平方公里")  # a determiner, not a lost number
     assert not lost_number("他小时候很穷", "小时")  # part of a longer word
+    # a noun asked about is no unit: 保费总额397652元 states its number (it was claimed lost)
+    assert not lost_number("参保脱贫户1899户4478人，保费总额397652元", "保费")
