@@ -47,25 +47,25 @@ def missing_number_before(text: str, noun: str) -> bool:
     word (国家, 大家, 专家)."""
     for m in re.finditer(re.escape(noun), text):
         i = m.start()
-        if i < 1 or text[i - 1] not in UNITS:
-            continue
-        before = text[i - 2] if i >= 2 else ""
-        if before and (before in NUMERAL_CHARS or before in DETERMINERS or _is_word(before + text[i - 1])):
+        if i < 1 or text[i - 1] not in UNITS or _counted(text, i - 1):
             continue
         return True
     return False
+
+
+def _counted(text: str, at: int) -> bool:
+    """Whether a number or a determiner stands before ``text[at]``, or the two make a word (国家)."""
+    before = text[at - 1] if at else ""
+    return bool(before) and (before.isdigit() or before in NUMERAL_CHARS or before in DETERMINERS
+                             or _is_word(before + text[at]))
 
 
 def missing_number_before_unit(text: str, unit: str) -> bool:
     """True when the unit ``unit`` stands with no number before it (``在平方公里土地上``): not after
     a numeral, a digit or a determiner (每平方公里, 几公里), and not inside a longer word (小时候)."""
     for m in re.finditer(re.escape(unit), text):
-        before = text[m.start() - 1] if m.start() else ""
         after = text[m.end()] if m.end() < len(text) else ""
-        if before and (before.isdigit() or before in NUMERAL_CHARS or before in DETERMINERS or before == "少"
-                       or _is_word(before + unit[0])):
-            continue
-        if after and _is_word(unit + after):
+        if _counted(text, m.start()) or text[m.start() - 1 : m.start()] == "少" or (after and _is_word(unit + after)):
             continue
         return True
     return False
