@@ -132,8 +132,8 @@ class Composer:
             c.features = candidate_features(query, c, ctx, self.sentences.normalized(doc), defined, doc.date)
         add_relative([c.features for c in cands])
         if self.model is not None:
-            for c in cands:
-                c.probability = self.model.probability(c.features)
+            for c, p in zip(cands, self.model.probabilities([c.features for c in cands])):
+                c.probability = p
         return cands
 
     def _definition_spans(self, query: Query) -> list[tuple[str, int, int]]:
@@ -207,7 +207,7 @@ class Composer:
             return None
         restored = [{**c.features, **_NUMBER_RESTORED} if lost_number(c.normalized, query.unit) else c.features
                     for c in cands]
-        probs = [self.model.probability(f) for f in restored]
+        probs = self.model.probabilities(restored)
         best = max(range(len(cands)), key=lambda i: probs[i], default=None)
         if best is None or restored[best] is cands[best].features:
             return None  # the best reading is not a sentence that lost its number

@@ -84,9 +84,14 @@ class SentenceModel:
     trees_share: float = 0.0
 
     def probability(self, values: dict[str, float]) -> float:
+        return self.probabilities([values])[0]
+
+    def probabilities(self, rows: list[dict[str, float]]) -> list[float]:
+        linear = [self.linear.margin(values) for values in rows]
         if self.trees is None or self.trees_share <= 0:
-            return self.linear.probability(values)
-        return logistic((1 - self.trees_share) * self.linear.margin(values) + self.trees_share * self.trees.margin(values))
+            return [logistic(z) for z in linear]
+        share = self.trees_share
+        return [logistic((1 - share) * z + share * t) for z, t in zip(linear, self.trees.margins(rows))]
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,10 @@ class AnswerModel:
     def probability(self, features: dict[str, float]) -> float:
         """That this candidate sentence holds the answer."""
         return self.sentence.probability(features)
+
+    def probabilities(self, rows: list[dict[str, float]]) -> list[float]:
+        """The same for many candidates at once (their trees walked together)."""
+        return self.sentence.probabilities(rows)
 
     def threshold_for(self, language: str) -> float:
         return self.threshold if language == "zh" else self.other_language_threshold

@@ -176,7 +176,7 @@ def fit_intents(settings: Settings, assistant) -> tuple[IntentModel, dict]:
 def scored(sentence: SentenceModel, question: QuestionModel,
            questions: list[tr.QuestionRows]) -> tuple[list[list[float]], list[float]]:
     """Each question's candidate probabilities and answer probability under the two models."""
-    probs = [[sentence.probability(f) for f in q.features] for q in questions]
+    probs = [sentence.probabilities(q.features) for q in questions]
     answered = [question.probability(tr.question_features(q.features, p)) if p else 0.0
                 for q, p in zip(questions, probs)]
     return probs, answered

@@ -196,7 +196,7 @@ def out_of_fold(questions: list[QuestionRows], k: int = 5, c: float = 1.0, seed:
         held_set = set(held)
         model = fit_sentences([q for i, q in enumerate(questions) if i not in held_set], c=c, trees=trees)
         for i in held:
-            probs[i] = [model.probability(f) for f in questions[i].features]
+            probs[i] = model.probabilities(questions[i].features)
     return probs
 
 

@@ -6,8 +6,9 @@ arithmetic (no scikit-learn, no pickle at run time)."""
 
 from __future__ import annotations
 
+import functools
 import math
-from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,12 @@ def logistic(z: float) -> float:
 Node = tuple[int, float, int, int, float]
 
 
+def _depth(nodes: tuple[Node, ...], i: int = 0) -> int:
+    """The number of splits on the longest path from node i down to a leaf."""
+    feature, _, left, right, _ = nodes[i]
+    return 0 if feature < 0 else 1 + max(_depth(nodes, left), _depth(nodes, right))
+
+
 @dataclass(frozen=True)
 class Trees:
     """Gradient-boosted regression trees on the log-odds (scikit-learn's GradientBoostingClassifier,
@@ -34,15 +41,36 @@ class Trees:
     precision: str = "f"  # values compared as float32 ("f", as GradientBoostingClassifier does) or float64 ("d")
 
     def margin(self, values: dict[str, float]) -> float:
-        x = array(self.precision, (values.get(name, 0.0) for name in self.features))
-        z = self.base
-        for nodes in self.trees:
-            i = 0
-            while nodes[i][0] >= 0:
-                feature, threshold, left, right, _ = nodes[i]
-                i = left if x[feature] <= threshold else right
-            z += self.rate * nodes[i][4]
-        return z
+        return self.margins([values])[0]
+
+    def margins(self, rows: Sequence[dict[str, float]]) -> list[float]:
+        """The log-odds of many rows at once: every tree walked a level at a time for all rows together."""
+        if not rows:
+            return []
+        feature, threshold, left, right, leaf, roots, depth = self._flat
+        dtype = np.float32 if self.precision == "f" else np.float64  # values compared as the fit compared them
+        x = np.asarray([[r.get(name, 0.0) for name in self.features] for r in rows], dtype=dtype).astype(np.float64)
+        node = np.broadcast_to(roots, (len(rows), len(roots)))
+        for _ in range(depth):
+            goes_left = np.take_along_axis(x, feature[node], axis=1) <= threshold[node]
+            node = np.where(goes_left, left[node], right[node])
+        return (self.base + self.rate * leaf[node].sum(axis=1)).tolist()
+
+    @functools.cached_property
+    def _flat(self) -> tuple[np.ndarray, ...]:
+        """All trees' nodes in flat arrays (a leaf leads to itself), each tree's root, the deepest path."""
+        sizes = [len(nodes) for nodes in self.trees]
+        roots = np.cumsum([0] + sizes[:-1]).astype(np.int64)
+        table = np.asarray([n for nodes in self.trees for n in nodes], dtype=np.float64).reshape(-1, 5)
+        offset = np.repeat(roots, sizes)
+        is_leaf = table[:, 0] < 0
+        own = np.arange(len(table), dtype=np.int64)
+        feature = np.where(is_leaf, 0, table[:, 0]).astype(np.int64)
+        left = np.where(is_leaf, own, table[:, 2].astype(np.int64) + offset)
+        right = np.where(is_leaf, own, table[:, 3].astype(np.int64) + offset)
+        leaf = np.where(is_leaf, table[:, 4], 0.0)
+        depth = max((_depth(nodes) for nodes in self.trees), default=0)
+        return feature, table[:, 1], left, right, leaf, roots, depth
 
     def probability(self, values: dict[str, float]) -> float:
         return logistic(self.margin(values))
@@ -152,4 +180,4 @@ def fit_hist_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], boostin
 
 def _offsets(trees: Trees, clf: Any, x: np.ndarray) -> np.ndarray:
     """scikit-learn's scores minus the copy's, row by row."""
-    return clf.decision_function(x) - np.asarray([trees.margin(dict(zip(trees.features, map(float, row)))) for row in x])
+    return clf.decision_function(x) - np.asarray(trees.margins([dict(zip(trees.features, map(float, row))) for row in x]))

@@ -58,6 +58,8 @@ def test_the_histogram_trees_copied_score_as_scikit_learn_does_with_weights_and_
                                                random_state=0).fit(x, y, sample_weight=weights)
     rows = [dict(zip(NAMES, map(float, r))) for r in x]
     assert [trees.margin(r) for r in rows] == pytest.approx(list(reference.decision_function(x)), abs=1e-9)
+    assert trees.margins(rows) == pytest.approx(list(reference.decision_function(x)), abs=1e-9)  # all rows at once
+    assert trees.margins([]) == []
     assert trees.precision == "d" and len(trees.trees) == reference.n_iter_
     assert fit_hist_trees(x, y, NAMES, config, weights) == trees
     assert Trees.from_dict({**dataclasses.asdict(trees), "trees": [[list(n) for n in t] for t in trees.trees]}) == trees
@@ -96,3 +98,4 @@ def test_no_trees_when_asked_for_none_or_when_every_outcome_is_the_same(fit):
     x, y = _data()
     assert fit(x, y, NAMES, Boosting(trees=0, depth=3, rate=0.1, share=0.5)) is None
     assert fit(x, np.zeros(len(y), dtype=int), NAMES, Boosting(trees=10, depth=3, rate=0.1, share=0.5)) is None
+
