@@ -85,3 +85,13 @@ def is_unit(word: str) -> bool:
     """Whether ``word`` is a unit of measure of two characters or more (平方公里, 万元, 小时), not a
     noun asked about (多少保费: 保费总额397652元 states its number)."""
     return len(word) >= 2 and any(p.fullmatch(word.lstrip(MAGNITUDE)) for p in MEASURES.values())
+
+
+# an opening quotation mark followed at once by its closing one: what stood between was lost (ASCII
+# quotes are left out: "a" "b" has an empty-looking pair between two quotations)
+EMPTY_QUOTES = re.compile(r"“\s*”|「\s*」|『\s*』|‘\s*’")
+
+
+def lost_quoted_text(text: str) -> bool:
+    """Whether ``text`` holds an empty pair of quotation marks (以“”的好成绩脱贫)."""
+    return EMPTY_QUOTES.search(text) is not None

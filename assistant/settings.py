@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     mask_chars: str = "*"
     mask_fills: str = "党政"
     lost_number_note: str = "原文此处缺少具体数字（资料在抓取时丢失了数字），资料未给出该数量。"
+    # said under an answer whose quote holds an empty pair of quotation marks (创下“”全省第一), so that
+    # nobody quotes it as if the name were there
+    lost_text_note: str = "引文中的空引号“”处原有文字，资料在抓取时丢失，原文未给出。"
     domain: str = "扶贫与乡村振兴案例资料"  # what the documents are about (LLM prompt, help text)
     example_questions: TextList = ()  # shown in the UI; empty = drawn from the corpus itself
 

@@ -228,3 +228,14 @@ def test_the_passage_quoted_comes_first_among_those_retrieved(news_assistant):
     answer = news_assistant.ask("2023年上半年全国农村居民人均可支配收入是多少？")
     assert not answer.refused
     assert answer.retrieved[0].chunk.chunk_id == answer.citations[0].chunk_id
+
+
+def test_a_quote_with_an_empty_pair_of_quotation_marks_says_the_text_there_was_lost(corpus_assistant):
+    """创下“”全省第一: the name in the quotes was lost in the scrape; the answer says so in a note, from
+    settings, and a quote without such a pair gets none."""
+    note = corpus_assistant.settings.lost_text_note
+    lost = corpus_assistant.ask("江口全县动员、全民参与的结果，在全省处于什么位置？")
+    assert not lost.refused and any("“”" in c.text for c in lost.citations)
+    assert note in lost.notes
+    whole = corpus_assistant.ask("有多少家民营企业参与了扶贫？")
+    assert "43家" in whole.text and note not in whole.notes

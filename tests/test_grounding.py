@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import lost_number, missing_number_before, numbers_in, ungrounded_numbers
+from assistant.grounding import lost_number, lost_quoted_text, missing_number_before, numbers_in, ungrounded_numbers
 
 
 def test_numbers_and_ungrounded_numbers():
@@ -43,3 +43,9 @@ def test_lost_number_of_a_unit_asked_on_its_own():
     assert not lost_number("他小时候很穷", "小时")  # part of a longer word
     # a noun asked about is no unit: 保费总额397652元 states its number (it was claimed lost)
     assert not lost_number("参保脱贫户1899户4478人，保费总额397652元", "保费")
+
+
+def test_an_empty_pair_of_quotation_marks_is_text_the_scrape_lost():
+    assert lost_quoted_text("江口以“”的好成绩脱贫") and lost_quoted_text("创下「 」全省第一")
+    assert not lost_quoted_text("点燃了“我要脱贫”“摘帽光荣”的巨大热情")  # a closing mark then an opening one
+    assert not lost_quoted_text('他说"好" "走"')  # ASCII quotes have no direction: left alone
