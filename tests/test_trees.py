@@ -98,4 +98,3 @@ def test_no_trees_when_asked_for_none_or_when_every_outcome_is_the_same(fit):
     x, y = _data()
     assert fit(x, y, NAMES, Boosting(trees=0, depth=3, rate=0.1, share=0.5)) is None
     assert fit(x, np.zeros(len(y), dtype=int), NAMES, Boosting(trees=10, depth=3, rate=0.1, share=0.5)) is None
-
