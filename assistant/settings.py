@@ -178,7 +178,7 @@ class Settings(BaseSettings):
     intent_max_questions_misread: float = 0.001
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
-    train_regularization: float = 0.1  # the sentence regression's C (LogisticRegression); why 0.1: docs/architecture.md
+    train_regularization: float = 1.0  # LogisticRegression's C
     # the sentence model's boosted trees (their log-odds averaged with its regression's at this share; 0 trees:
     # regression only). Held out: OOC refused at the same in-corpus refusal +3 points overall (docs/architecture.md)
     train_sentence_trees: int = 200
