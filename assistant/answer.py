@@ -20,7 +20,7 @@ from . import docmeta
 from .candidates import Candidate, SentenceIndex, candidates_from_hits
 from .chunking import split_sentences
 from .features import QuestionContext, add_relative, candidate_features, question_features
-from .grounding import lost_number, lost_quoted_text, ungrounded_numbers
+from .grounding import lost_amounts, lost_number, lost_quoted_text, ungrounded_numbers
 from .index import IndexStore
 from .normalize import normalize
 from .question import Query
@@ -52,6 +52,7 @@ class AnswerConfig:  # defaults and meanings: the answering block of Settings
     refusal_threshold: float  # < 0: the calibrated threshold stored with the answer model
     lost_number_note: str
     lost_text_note: str
+    lost_amount_note: str
 
 
 def select(positions: list[tuple[str, int, int]], probs: list[float], threshold: float, extra_ratio: float,
@@ -303,6 +304,9 @@ class Composer:
         body = lead + "".join(pieces)
         if any(lost_quoted_text(c.text) for c in citations):
             notes = [*notes, self.config.lost_text_note]
+        amounts = list(dict.fromkeys(a for c in citations for a in lost_amounts(c.text)))
+        if amounts and self.config.lost_number_note not in notes:
+            notes = [*notes, self.config.lost_amount_note.replace("{amounts}", "”“".join(amounts))]
         if ungrounded_numbers(lead, [c.text for c in citations]):  # a composed lead may never bring its own numbers
             body = "".join(pieces)
         return Answer(question=question, text=body, citations=tuple(citations), notes=tuple(notes),

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # said under an answer whose quote holds an empty pair of quotation marks (创下“”全省第一), so that
     # nobody quotes it as if the name were there
     lost_text_note: str = "引文中的空引号“”处原有文字，资料在抓取时丢失，原文未给出。"
+    # said under an answer whose quote holds an amount with its number lost before 多 (干完了多公里组组通);
+    # {amounts} is replaced by those amounts as written
+    lost_amount_note: str = "引文中“{amounts}”前原有具体数字，资料在抓取时丢失，原文未给出。"
     domain: str = "扶贫与乡村振兴案例资料"  # what the documents are about (LLM prompt, help text)
     example_questions: TextList = ()  # shown in the UI; empty = drawn from the corpus itself
 

@@ -239,3 +239,14 @@ def test_a_quote_with_an_empty_pair_of_quotation_marks_says_the_text_there_was_l
     assert note in lost.notes
     whole = corpus_assistant.ask("有多少家民营企业参与了扶贫？")
     assert "43家" in whole.text and note not in whole.notes
+
+
+def test_an_amount_whose_number_was_lost_before_duo_is_reported(corpus_assistant):
+    """干完了多公里组组通: the number before 多 was lost. Asked how many kilometres, the answer says the
+    number is not given; quoted for another question, the quote carries the lost-amount note."""
+    count = corpus_assistant.ask("最后冲刺那一年，江口修了多少公里组组通？")
+    assert corpus_assistant.settings.lost_number_note in count.notes
+    assert "多公里组组通" in count.text
+    works = corpus_assistant.ask("最后冲刺的一年中江口干完了哪些基础设施？")
+    assert not works.refused and any("多公里" in c.text for c in works.citations)
+    assert any("多公里" in n and "多万平方米" in n for n in works.notes)

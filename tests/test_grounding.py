@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import lost_number, lost_quoted_text, missing_number_before, numbers_in, ungrounded_numbers
+from assistant.grounding import (lost_amounts, lost_number, lost_quoted_text, missing_number_before, numbers_in,
+                                 ungrounded_numbers)
 
 
 def test_numbers_and_ungrounded_numbers():
@@ -49,3 +50,15 @@ def test_an_empty_pair_of_quotation_marks_is_text_the_scrape_lost():
     assert lost_quoted_text("江口以“”的好成绩脱贫") and lost_quoted_text("创下「 」全省第一")
     assert not lost_quoted_text("点燃了“我要脱贫”“摘帽光荣”的巨大热情")  # a closing mark then an opening one
     assert not lost_quoted_text('他说"好" "走"')  # ASCII quotes have no direction: left alone
+
+
+def test_an_amount_with_only_duo_before_it_lost_its_number():
+    """多 (“more than”) qualifies a unit of measure only after a number: the seed's 干完了多公里组组通 and
+    多万平方米联户路 lost theirs; 10多公里, 许多公里, 多名干部 (“several”) and 多元 are whole."""
+    seed = "江口干完了多公里组组通、多万平方米联户路、多处安全饮水工程"
+    assert lost_amounts(seed) == ["多公里", "多万平方米"]
+    assert lost_number(seed, "公里组组") and lost_number(seed, "平方米联") and lost_number(seed, "万平方米")
+    assert not lost_number(seed, "处安全")  # 多处: “several places” is whole Chinese
+    for whole in ("修了10多公里组组通", "二十多万平方米", "3 多公里", "许多公里", "多名干部", "多元化解", "很多亩地"):
+        assert lost_amounts(whole) == [], whole
+    assert not lost_number("修了10多公里组组通", "公里组组")
