@@ -6,7 +6,8 @@ names nothing. It is then
 
 - rewritten where the reference is clear: “他在省委党校讲了什么？” after “江口县委书记是谁？”
   becomes “杨华祥在省委党校讲了什么？”; “那‘四个结合’呢？” after “‘四个下沉’是什么？” becomes
-  “‘四个结合’是什么？”; 他们/这些/后来 … take the names or the topic of the previous turn;
+  “‘四个结合’是什么？”, and “贫困人口呢？” after “江口有多少个贫困村？” becomes “江口有多少个贫困人口？”;
+  他们/这些/后来 … take the names or the topic of the previous turn;
 - and answered first from the documents the previous answer cited (the story goes on there),
   then from the whole corpus (``Resolution.scope``)."""
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+import jieba.posseg as pseg
 
 from .answer_types import NUMERAL_CHARS
 from .question import QUESTION_FRAMES
@@ -35,6 +38,8 @@ _QUOTED = re.compile(r"[“\"'‘「]([^”\"'’」]+)[”\"'’」]")
 _NOT_QUOTED = re.compile(r"[“\"'‘「][^”\"'’」]+[”\"'’」]")  # a quoted name may hold an asking word (“谁来扶”)
 _ROLE_WORDS = re.compile(r"(书记|县长|镇长|乡长|主任|站长|局长|社长|队长|组长|委员|干部|村民|群众|记者|经理|董事长|主席|"
                          r"院长|校长|部长|市长|省长|总统|总理|教练|会长|负责人)")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
+_YEAR_WORD = re.compile(r"(?:19|20)\d{2}年")
 SHORT_QUESTION = 8  # characters: a question this short names nothing of its own
 
 
@@ -153,6 +158,9 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         if new_topic and new_topic not in ("还有", "后来", "然后") and not asks_itself:
             if old_topic and old_topic in last.resolved:
                 return Resolution(last.resolved.replace(old_topic, new_topic, 1), True, scope)
+            swapped = _swap_word(last.resolved, new_topic)
+            if swapped:
+                return Resolution(swapped, True, scope)
             return Resolution(f"{new_topic}{_question_tail(last.resolved)}", True, scope)
         if asks_itself:  # 那这届比赛的MVP是谁呢: a question of its own, read without its 那…呢 frame
             q = re.sub(r"呢([？?]*)$", r"\1", CONTINUATION.sub("", q)).lstrip("，, ")
@@ -172,6 +180,38 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
             return Resolution(f"{subject}，{own}", True, scope)
         return Resolution(q, True, scope)
     return Resolution(q, False)
+
+
+def _swap_word(question: str, new_topic: str) -> str | None:
+    """``question`` with the word ``new_topic`` stands for put in its place: of the words sharing a
+    character with it, one of its sort (a place for a place, a common noun for a common noun), then
+    one ending in the same character, then the one nearest the asking word (种牛存栏多少头 + 育肥牛呢 →
+    育肥牛存栏多少头; 多少个贫困村 + 贫困人口呢 → 多少个贫困人口); a name may also take the place of a name
+    it shares no character with. None when nothing fits."""
+    asking = [m.start() for m in QUESTION_FRAMES.finditer(question)] or [len(question)]
+    frames = {m.group(0) for m in QUESTION_FRAMES.finditer(question)}
+    if _YEAR_WORD.fullmatch(new_topic) and _YEAR_WORD.search(question):  # 2023年呢 after a question about 2022年
+        return _YEAR_WORD.sub(new_topic, question, count=1)
+    sort = _sort_of(new_topic)
+    best, best_key, at = None, None, 0
+    for word, flag in pseg.lcut(question):
+        here, at = at, at + len(word)
+        if len(word) < 2 or word in frames or word == new_topic or not _CJK_WORD.fullmatch(word):
+            continue
+        shared = sum(ch in new_topic for ch in set(word))
+        same_sort = _sort_of(word, flag) == sort
+        if not (shared or same_sort and sort == "name"):  # a name may stand for another name (凯德街道 → 梵瑞社区)
+            continue
+        key = (same_sort, word[-1] == new_topic[-1], shared, -min(abs(a - here) for a in asking))
+        if best_key is None or key > best_key:
+            best, best_key = word, key
+    return question.replace(best, new_topic, 1) if best else None
+
+
+def _sort_of(word: str, flag: str | None = None) -> str:
+    """A name (person, place, organisation) or a common word, by its part-of-speech tag."""
+    flag = flag if flag is not None else next((f for w, f in pseg.lcut(word) if w == word), "n")
+    return "name" if flag in ("nr", "ns", "nt", "nz") else "word"
 
 
 def _question_tail(question: str) -> str:

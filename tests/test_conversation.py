@@ -44,6 +44,22 @@ def test_elliptic_question_swaps_the_quoted_topic():
     assert resolve_followup("那“四个结合”呢？", history).text == "“四个结合”是什么？"
 
 
+def test_elliptic_question_swaps_the_word_it_stands_for_when_nothing_is_quoted():
+    """“贫困人口呢？” after a “how many” question asks the same of 贫困人口 (it was read as “贫困人口是什么？”):
+    the word put back is the one of its sort sharing its characters, its last one first, nearest the
+    asking word; a year takes the place of a year, a name of a name."""
+    villages = [_turn("江口有多少个贫困村？", "时至年，江口还有80个贫困村。", doc_id="seed")]
+    r = resolve_followup("贫困人口呢？", villages)
+    assert r.text == "江口有多少个贫困人口？" and r.follow_up and r.scope == frozenset({"seed"})
+    cattle = [_turn("台安县韭菜台村的母牛繁育养殖厂，现在种牛存栏多少头？", "……")]
+    assert resolve_followup("那育肥牛呢？", cattle).text == "台安县韭菜台村的母牛繁育养殖厂，现在育肥牛存栏多少头？"
+    projects = [_turn("2022年陕西乡村建设立项了多少个项目？", "……")]
+    assert resolve_followup("那2023年呢？", projects).text == "2023年陕西乡村建设立项了多少个项目？"
+    assert resolve_followup("甘肃呢？", projects).text == "2022年甘肃乡村建设立项了多少个项目？"
+    # nothing of its sort or characters to stand for: the topic is asked about on its own
+    assert resolve_followup("那“谁来扶”呢？", villages).text == "谁来扶是什么？"
+
+
 def test_demonstratives_and_continuations_keep_the_previous_subject():
     history = [_turn("武汉地铁12号线首个盾构区间在哪两站之间贯通？", "……", doc_id="news-1")]
     r = resolve_followup("这条地铁线全长多少公里？", history)
