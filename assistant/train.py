@@ -73,6 +73,7 @@ def cached_rows(settings: Settings, assistant, say: Callable[[str], None],
         path = ROWS_CACHE / f"{Path(question_file).stem}-{key}.jsonl"
         if path.exists():
             say(f"候选句缓存 / cached candidates: {path}")
+            path.touch()  # last used: the version drop_superseded keeps beside a newer one
             rows += load_rows(path)
             continue
         say(f"为 {Path(question_file).name} 的每个问题收集候选句（约每题 0.1–1 秒）/ collecting candidates …")
@@ -100,12 +101,14 @@ def load_rows(path: Path) -> list[tr.QuestionRows]:
     return out
 
 
-def drop_superseded(path: Path) -> list[Path]:
+def drop_superseded(path: Path, keep: int = 1) -> list[Path]:
     """Delete the cached rows of the same question file under other keys (older feature code or
-    file versions): only the current key is ever read again."""
+    file versions), all but the ``keep`` last used: an experiment and its revert then each find the
+    rows of the other instead of collecting them again (7–14 minutes)."""
     stem, _, _ = path.stem.rpartition("-")
-    stale = [p for p in path.parent.glob(f"{stem}-*.jsonl")
-             if p != path and re.fullmatch(re.escape(stem) + r"-[0-9a-f]{16}", p.stem)]
+    others = [p for p in path.parent.glob(f"{stem}-*.jsonl")
+              if p != path and re.fullmatch(re.escape(stem) + r"-[0-9a-f]{16}", p.stem)]
+    stale = sorted(others, key=lambda p: p.stat().st_mtime, reverse=True)[keep:]
     for p in stale:
         p.unlink(missing_ok=True)
     return stale

@@ -179,16 +179,22 @@ def test_the_committed_answer_model_is_not_stale():
     json.dumps(model.figures)  # the figures stay plain JSON for docs/quality.md
 
 
-def test_cached_rows_of_an_older_key_are_dropped_once_the_new_key_is_written(tmp_path):
+def test_cached_rows_keep_the_last_used_older_key_and_drop_the_rest(tmp_path):
+    """An experiment and its revert each find the other's rows; versions before those are deleted."""
+    import os
+
     from assistant.train import drop_superseded
 
     current = tmp_path / "seed-a-0123456789abcdef.jsonl"
-    older = tmp_path / "seed-a-fedcba9876543210.jsonl"
+    previous = tmp_path / "seed-a-fedcba9876543210.jsonl"
+    oldest = tmp_path / "seed-a-00000000000000ff.jsonl"
     other_file = tmp_path / "seed-a-extra-fedcba9876543210.jsonl"  # another question file, not a version
-    for p in (current, older, other_file):
+    for age, p in enumerate((current, previous, oldest, other_file)):
         p.write_text("", encoding="utf-8")
-    assert drop_superseded(current) == [older]
-    assert current.exists() and other_file.exists() and not older.exists()
+        os.utime(p, (1_000_000 - age * 10, 1_000_000 - age * 10))
+    assert drop_superseded(current) == [oldest]
+    assert current.exists() and previous.exists() and other_file.exists() and not oldest.exists()
+    assert drop_superseded(current, keep=0) == [previous] and not previous.exists()
 
 
 def test_the_answer_model_learns_from_chinese_questions_only_and_english_ones_set_their_threshold(questions):
