@@ -61,13 +61,10 @@ def _counted(text: str, at: int) -> bool:
 
 
 def missing_number_before_unit(text: str, unit: str) -> bool:
-    """True when the unit ``unit`` stands with no number before it (``在平方公里土地上``, ``干完了多公里``):
-    not after a numeral, a digit or a determiner (每平方公里, 几公里, 10多公里), and not inside a longer
-    word (小时候)."""
+    """True when the unit ``unit`` stands with no number before it (``在平方公里土地上``): not after
+    a numeral, a digit or a determiner (每平方公里, 几公里), and not inside a longer word (小时候)."""
     for m in re.finditer(re.escape(unit), text):
         after = text[m.end()] if m.end() < len(text) else ""
-        if _approximation_alone(text, m.start()):
-            return True
         if _counted(text, m.start()) or text[m.start() - 1 : m.start()] == "少" or (after and _is_word(unit + after)):
             continue
         return True
@@ -78,19 +75,18 @@ def missing_number_before_unit(text: str, unit: str) -> bool:
 # a measure word (多名干部, 多处工程: “several”) or a word of its own (多元, 多米诺)
 _APPROXIMATED = re.compile(r"多([万亿千百]*)(?:平方公里|平方千米|平方米|公里|千米|公顷|公斤|千克|亩|吨)"
                            r"|多([万亿千百]+)(?:元|米|斤)")
-_NUMERAL_BEFORE = "0123456789零〇一二两三四五六七八九十几数半"
 
 
 def _approximation_alone(text: str, at: int) -> bool:
     """Whether the unit at ``text[at]`` follows a bare 多 (and magnitude: 多万) with no number before it:
-    the scrape lost the number (江口干完了多公里组组通). 许多公里 and 10多公里 are whole."""
+    the scrape lost the number (江口干完了多公里组组通). 许多公里, 10多公里 and 一万多公里 are whole."""
     start = at
     while start > 0 and text[start - 1] in MAGNITUDE:
         start -= 1
     if start == 0 or text[start - 1] != "多":
         return False
     before = text[: start - 1].rstrip(" \u3000")[-1:]
-    return not (before and (before in _NUMERAL_BEFORE or before.isdigit() or _is_word(before + "多")))
+    return not (before and (before in NUMERAL_CHARS or before.isdigit() or _is_word(before + "多")))
 
 
 def _unit_of(amount: str) -> str:

@@ -62,3 +62,5 @@ def test_an_amount_with_only_duo_before_it_lost_its_number():
     for whole in ("修了10多公里组组通", "二十多万平方米", "3 多公里", "许多公里", "多名干部", "多元化解", "很多亩地"):
         assert lost_amounts(whole) == [], whole
     assert not lost_number("修了10多公里组组通", "公里组组")
+    assert lost_amounts("修了一万多公里") == [] and lost_amounts("三百多亩") == []  # a magnitude is a number
+    assert not lost_number("爱心人士驱车3个多小时赶到", "小时")  # 3个多小时 states its number
