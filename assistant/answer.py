@@ -33,6 +33,7 @@ from .terms import Term
 log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
+_AFTER_FIELD = "）)】]电讯：: \u3000\n"  # what closes a header field (…电（记者 李发兴）) before the report begins
 LOST_NUMBER_LEAD = "原文未给出具体数字。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
 # refusing a question in another language: the data says its quotes are more often wrong than right
@@ -53,6 +54,7 @@ class AnswerConfig:  # defaults and meanings: the answering block of Settings
     lost_number_note: str
     lost_text_note: str
     lost_amount_note: str
+    opening_note: str
 
 
 def select(positions: list[tuple[str, int, int]], probs: list[float], threshold: float, extra_ratio: float,
@@ -221,6 +223,8 @@ class Composer:
         header or footer line (or from the metadata it came with)."""
         wanted = docmeta.asked_field(query.normalized) or "author"
         doc = self.store.documents[self._document_asked_about(query, hits)]
+        if wanted == "gist":
+            return self._document_opening(question, doc, hits)
         found = docmeta.find(docmeta.extract(doc.text, doc_metadata(doc)), wanted)
         label = docmeta.LABELS.get(wanted, wanted)
         if found is None:
@@ -235,6 +239,32 @@ class Composer:
         span = spans[i]
         cand = Candidate(doc.doc_id, span.start, span.end, doc.text[span.start : span.end], "", "", 1, hits[0], i)
         return self._render(question, [cand], hits, [], lead=lead)
+
+    def _document_opening(self, question: str, doc: Document, hits: list[Hit]) -> Answer:
+        """What a document is about, in its own words: its opening sentences (a news report's lead
+        states who, what, when and where) as many as fit one answer, the header's metadata (原标题：…
+        来源：… …电（记者 …）) left out. Said to be the opening, never called a summary: every word is quoted."""
+        fields = [f for f in docmeta.extract(doc.text, doc_metadata(doc)) if f.start >= 0]
+        spans, _ = self.sentences.spans(doc)
+        opening = []
+        for i, span in enumerate(spans):
+            if len(opening) >= self.config.max_answer_sentences:
+                break
+            start = max([span.start, *(f.end for f in fields
+                                       if span.start <= f.start < docmeta.HEAD and f.end <= span.end)])
+            while start < span.end and doc.text[start] in _AFTER_FIELD:
+                start += 1
+            if start >= span.end:
+                continue  # 来源：…, （记者 …）: a line about the document, not of it
+            opening.append(Candidate(doc.doc_id, start, span.end, doc.text[start : span.end], "", "", 1, hits[0], i))
+        if not opening:
+            return self._refuse(question, hits, f"资料《{doc.title}》没有可引用的正文。")
+        title = docmeta.find(fields, "title")
+        named = title.value if title else "" if doc.text.startswith(doc.title) else doc.title
+        lead = f"《{named}》开头写道：" if named else ""
+        if not lead or ungrounded_numbers(lead, [c.text for c in opening]):  # a title's numbers are not quoted
+            lead = "该文开头写道："
+        return self._render(question, opening, hits, [self.config.opening_note], lead=lead)
 
     def _document_asked_about(self, query: Query, hits: list[Hit]) -> str:
         """The document “这篇文章” means. When the question names something to find it by: the hit

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import jieba.posseg as pseg
 
 from .answer_types import NUMERAL_CHARS
-from .question import QUESTION_FRAMES
+from .docmeta import names_something
+from .question import QUESTION_FRAMES, question_kind
 from .schema import Answer
 from .text import person_names
 
@@ -143,6 +144,8 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         return Resolution(q, False)
     last = history[-1]
     scope = _scope(last)
+    if question_kind(q) == "meta" and names_something(q):  # 概括一下外交部那篇报道: a document of its own
+        return Resolution(q, False)
     group = _COUNTED_GROUP.match(q)
     if group and group.group(1) not in _said(last):  # 那几名帮扶干部 after a question about the 县长
         return Resolution(q, False)

@@ -407,7 +407,9 @@ class Assistant:
         if answer is None or answer.refused:
             hits = snap.retriever.search_query(query, k=self.settings.top_k)
             answer = snap.composer.compose(resolved, hits, query)
-        if use_llm and self.llm is not None:
+        # a fact about the document, or its opening, is quoted exactly: the LLM would be handed the
+        # passages retrieved for the words “这篇文章”, not that document
+        if use_llm and self.llm is not None and query.kind != "meta":
             scores = None if answer.refused else self._sentence_scores(query, hits)
             for item in self.llm.stream(resolved, hits, answer, conversation, scores=scores):
                 if isinstance(item, Answer):

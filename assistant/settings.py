@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     # said under an answer whose quote holds an amount with its number lost before 多 (干完了多公里组组通);
     # {amounts} is replaced by those amounts as written
     lost_amount_note: str = "引文中“{amounts}”前原有具体数字，资料在抓取时丢失，原文未给出。"
+    # said under the answer to “这篇文章主要讲了什么”, which quotes the document's opening sentences
+    opening_note: str = "以上是原文开头的几句，不是概括；想了解文中某一方面，请直接问那一方面。"
     domain: str = "扶贫与乡村振兴案例资料"  # what the documents are about (LLM prompt, help text)
     example_questions: TextList = ()  # shown in the UI; empty = drawn from the corpus itself
 

@@ -126,3 +126,13 @@ def test_a_counted_group_refers_back_only_to_a_group_the_previous_turn_named():
     # a conjunction 那 and a demonstrative without a count still refer back as before
     assert resolve_followup("那两年后呢？", mayor).follow_up
     assert resolve_followup("那场会议在哪里开的？", mayor).follow_up
+
+
+def test_a_question_about_a_document_it_names_is_not_a_follow_up():
+    """“概括一下外交部那篇报道” names its own document: read as a follow-up, the previous answer's document
+    was searched first and summed up instead. “这篇文章” still means the document just cited."""
+    history = [_turn("云南南华县的菌王拍出了多少钱？", "848克松茸拍出6.8万元", doc_id="news-songrong")]
+    r = resolve_followup("概括一下外交部粮食安全那篇报道", history)
+    assert r.text == "概括一下外交部粮食安全那篇报道" and not r.follow_up and not r.scope
+    r = resolve_followup("这篇文章主要讲了什么？", history)
+    assert r.follow_up and r.scope == frozenset({"news-songrong"})

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.docmeta import asked_field, extract, find
+from assistant.normalize import normalize
+from assistant.question import question_kind
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_549b184018a73f24.txt"
 
@@ -61,3 +65,29 @@ def test_the_named_part_is_matched_against_titles():
     assert named == "江口"
     assert title_match(named, "江口县：从“贫困标签”到“脱贫样板”") == 1
     assert title_match(named, "贵州梵净山脚下，国储林这样“点绿为金”") == 0
+
+
+@pytest.mark.parametrize("question", [
+    "这篇文章主要讲了什么？", "帮我总结一下江口脱贫的文章", "这篇报道的主要内容是什么", "文章的主旨是什么？",
+    "概括一下这篇报道", "这份材料主要说了些什么", "讲讲那篇关于松茸的新闻", "这篇文章是关于什么的",
+])
+def test_a_question_about_what_the_whole_document_says(question):
+    assert asked_field(normalize(question)) == "gist"
+    assert question_kind(normalize(question)) == "meta"
+
+
+@pytest.mark.parametrize("question", [
+    "总结一下文章里的脱贫经验",  # the document word does not end the request: a question about 脱贫经验
+    "文章中关于易地扶贫搬迁讲了什么", "概括一下四拼四争精神", "说说建筑材料", "报道中说了哪些措施",
+    "文章从经验积累和面貌变化两个层面总结了江口的哪些成效？", "江口的顶层设计被概括成一个什么提法？",
+])
+def test_a_question_about_a_topic_in_the_document_is_no_request_for_its_gist(question):
+    assert asked_field(normalize(question)) != "gist"
+
+
+def test_the_document_a_gist_request_names():
+    from assistant.docmeta import named_part
+
+    assert named_part("帮我总结一下江口脱贫的文章") == "江口脱贫"
+    assert named_part("这篇文章主要讲了什么？") == ""
+    assert named_part("本文的中心思想是什么") == ""

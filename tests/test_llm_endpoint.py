@@ -375,3 +375,18 @@ def test_a_distractor_sentence_appended_to_a_list_answer_never_reaches_the_user(
     hits = news_assistant.search(question)
     alone = llm.improve(question, hits, plain)
     assert alone.mode == "llm" and distractor in alone.text, alone
+
+
+@pytest.mark.slow
+def test_a_question_about_the_document_is_not_handed_to_the_llm(server, news_assistant):
+    """Its author or its opening is quoted exactly; the passages retrieved for “这篇文章” are not that
+    document, so a model summing them up would sum up others."""
+    llm = _scripted(server, "summariser", grounded_reply)
+    server.clear()
+    for question in ("这篇文章主要讲了什么？", "这篇文章的作者是谁？"):
+        plain = news_assistant.ask(question, use_llm=False)
+        answer = news_assistant.with_settings(llm=llm).ask(question)
+        assert answer.mode == plain.mode != "llm" and answer.text == plain.text, answer
+    assert _llm_requests(server, "summariser", "answer") == []
+    assert "杨坤" in news_assistant.with_settings(llm=llm).ask("杨坤是谁？").text
+    assert _llm_requests(server, "summariser", "answer")  # other questions still reach it
