@@ -242,16 +242,18 @@ class Composer:
 
     def _document_opening(self, question: str, doc: Document, hits: list[Hit]) -> Answer:
         """What a document is about, in its own words: its opening sentences (a news report's lead
-        states who, what, when and where) as many as fit one answer, the header's metadata (原标题：…
-        来源：… …电（记者 …）) left out. Said to be the opening, never called a summary: every word is quoted."""
-        fields = [f for f in docmeta.extract(doc.text, doc_metadata(doc)) if f.start >= 0]
+        states who, what, when and where) as many as fit one answer, quoted from where its header's
+        source, dateline and byline (来源：… …电（记者 …）) end. Said to be the opening, never called a
+        summary: every word is quoted. A title read from the text (原标题：…) is not used to cut or to
+        name it: where the title ends is a guess (it runs on into the report when no line break or
+        dateline follows), so only a title registered with the file is named."""
+        header = [f for f in docmeta.extract(doc.text) if f.name != "title" and 0 <= f.start < docmeta.HEAD]
         spans, _ = self.sentences.spans(doc)
         opening = []
         for i, span in enumerate(spans):
             if len(opening) >= self.config.max_answer_sentences:
                 break
-            start = max([span.start, *(f.end for f in fields
-                                       if span.start <= f.start < docmeta.HEAD and f.end <= span.end)])
+            start = max([span.start, *(f.end for f in header if span.start <= f.start and f.end <= span.end)])
             while start < span.end and doc.text[start] in _AFTER_FIELD:
                 start += 1
             if start >= span.end:
@@ -259,9 +261,8 @@ class Composer:
             opening.append(Candidate(doc.doc_id, start, span.end, doc.text[start : span.end], "", "", 1, hits[0], i))
         if not opening:
             return self._refuse(question, hits, f"资料《{doc.title}》没有可引用的正文。")
-        title = docmeta.find(fields, "title")
-        named = title.value if title else "" if doc.text.startswith(doc.title) else doc.title
-        lead = f"《{named}》开头写道：" if named else ""
+        registered = not doc.text.startswith(doc.title)
+        lead = f"《{doc.title}》开头写道：" if registered else ""
         if not lead or ungrounded_numbers(lead, [c.text for c in opening]):  # a title's numbers are not quoted
             lead = "该文开头写道："
         return self._render(question, opening, hits, [self.config.opening_note], lead=lead)

@@ -254,7 +254,7 @@ def test_an_amount_whose_number_was_lost_before_duo_is_reported(corpus_assistant
 
 def test_what_a_document_is_about_is_quoted_from_its_opening(news_assistant):
     """“这篇文章主要讲了什么” gets the document's first sentences, verbatim and cited, said to be its
-    opening, not a summary; a news report's header (原标题：… 来源：… …电（记者 …）) is left out of the quote."""
+    opening, not a summary; a news report's dateline and byline (…电（记者 …）) are left out of the quote."""
     answer = news_assistant.ask("这篇文章主要讲了什么？")
     assert not answer.refused and answer.text.startswith("《江口县：从“贫困标签”到“脱贫样板”》开头写道：")
     assert answer.citations[0].start == 0 and len(answer.citations) >= 2
@@ -262,5 +262,5 @@ def test_what_a_document_is_about_is_quoted_from_its_opening(news_assistant):
     _check_citations(news_assistant, answer)
     answer = news_assistant.ask("概括一下外交部粮食安全那篇报道")
     assert answer.citations[0].text.startswith("就联合国秘书长古特雷斯7月24日称全球粮食体系"), answer.text
-    assert "外交部：应通过国际合作探寻有效的粮食安全问题解决方案" in answer.text.split("开头写道")[0]
+    assert answer.text.startswith("该文开头写道：")  # a title read from the text is a guess: not named
     _check_citations(news_assistant, answer)
