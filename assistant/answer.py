@@ -33,7 +33,6 @@ from .terms import Term
 log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
-_AFTER_FIELD = "）)】]电讯：: \u3000\n"  # what closes a header field (…电（记者 李发兴）) before the report begins
 LOST_NUMBER_LEAD = "原文未给出具体数字。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
 # refusing a question in another language: the data says its quotes are more often wrong than right
@@ -242,23 +241,15 @@ class Composer:
 
     def _document_opening(self, question: str, doc: Document, hits: list[Hit]) -> Answer:
         """What a document is about, in its own words: its opening sentences (a news report's lead
-        states who, what, when and where) as many as fit one answer, quoted from where its header's
-        source, dateline and byline (来源：… …电（记者 …）) end. Said to be the opening, never called a
-        summary: every word is quoted. A title read from the text (原标题：…) is not used to cut or to
-        name it: where the title ends is a guess (it runs on into the report when no line break or
-        dateline follows), so only a title registered with the file is named."""
-        header = [f for f in docmeta.extract(doc.text) if f.name != "title" and 0 <= f.start < docmeta.HEAD]
+        states who, what, when and where) as many as fit one answer, from where its source, dateline
+        and byline end (:func:`docmeta.header_end`). Said to be the opening, never called a summary:
+        every word is quoted. Only a title registered with the file is named: one read from the
+        text (原标题：…) may run on into the report."""
         spans, _ = self.sentences.spans(doc)
-        opening = []
-        for i, span in enumerate(spans):
-            if len(opening) >= self.config.max_answer_sentences:
-                break
-            start = max([span.start, *(f.end for f in header if span.start <= f.start and f.end <= span.end)])
-            while start < span.end and doc.text[start] in _AFTER_FIELD:
-                start += 1
-            if start >= span.end:
-                continue  # 来源：…, （记者 …）: a line about the document, not of it
-            opening.append(Candidate(doc.doc_id, start, span.end, doc.text[start : span.end], "", "", 1, hits[0], i))
+        report = docmeta.header_end(doc.text)
+        opening = [Candidate(doc.doc_id, start, span.end, doc.text[start : span.end], "", "", 1, hits[0], i)
+                   for i, span in enumerate(spans) if (start := max(span.start, report)) < span.end]
+        opening = opening[: self.config.max_answer_sentences]
         if not opening:
             return self._refuse(question, hits, f"资料《{doc.title}》没有可引用的正文。")
         registered = not doc.text.startswith(doc.title)

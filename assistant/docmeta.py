@@ -75,6 +75,24 @@ def extract(text: str, given: dict[str, str] | None = None) -> list[MetaField]:
     return out
 
 
+# what closes a source, dateline or byline (…8月3日电 (记者李发兴)) before the report begins
+AFTER_FIELD = "）)】]电讯：: \u3000\n"
+
+
+def header_end(text: str) -> int:
+    """Where a document's source, dateline and byline (来源：… …电（记者 …）) end and its report
+    begins: past the last such field in the head and its closing marks; 0 when there is none (or
+    nothing after it). A title (原标题：…) does not count: where it ends is a guess, as it runs on
+    into the report when no line break or dateline follows."""
+    ends = [f.end for f in extract(text) if f.name != "title" and 0 <= f.start < HEAD]
+    if not ends:
+        return 0
+    end = max(ends)
+    while end < len(text) and text[end] in AFTER_FIELD:
+        end += 1
+    return end if end < len(text) else 0
+
+
 # words naming a fact about a document itself (its author, where and when it was published, its
 # title): a question about the document names one of them (question.KINDS "meta")
 FIELD_WORDS = "作者|记者|通讯员|来源|出处|出自|刊登|刊载|标题|题目|发表|发布|刊发|撰写"

@@ -91,3 +91,15 @@ def test_the_document_a_gist_request_names():
     assert named_part("帮我总结一下江口脱贫的文章") == "江口脱贫"
     assert named_part("这篇文章主要讲了什么？") == ""
     assert named_part("本文的中心思想是什么") == ""
+
+
+def test_where_a_news_reports_header_ends():
+    from assistant.docmeta import header_end
+
+    text = "原标题：南华菌王诞生 来源：人民网 人民网楚雄8月3日电 (记者李发兴)8月3日，南华县举办菌王选拔大赛。"
+    assert text[header_end(text):].startswith("8月3日，南华县")
+    text = "新华社北京8月14日电（记者 王明） 今天，北京下了雨。"
+    assert text[header_end(text):] == "今天，北京下了雨。"
+    # a title alone is no cut (where it ends is a guess), nor is a byline with nothing after it
+    assert header_end("原标题：福岛核污染水若排海 日本渔民12年等于白干日本《朝日新闻》消息，多名日本官员近日表示。") == 0
+    assert header_end("今天下雨。（记者 王明）") == 0
