@@ -26,9 +26,9 @@ _PATTERNS: list[tuple[str, re.Pattern, str]] = [
 ]
 LABELS = {"title": "标题", "author": "作者", "source": "来源", "reporter": "记者", "correspondent": "通讯员",
           "editor": "编辑", "date": "日期"}
-# what the document as a whole is about: “这篇文章主要讲了什么”, “文章的主要内容”, “帮我总结一下江口
-#那篇文章” — the document word ends the request, so 总结一下文章里的脱贫经验 stays a question about
-# 脱贫经验 and 文章中关于搬迁讲了什么 a question about 搬迁
+# what the document as a whole is about: “这篇文章主要讲了什么”, “文章的主要内容”, “帮我总结一下
+# 江口那篇文章” — the document word ends the request, so 总结一下文章里的脱贫经验 stays a question
+# about 脱贫经验 and 文章中关于搬迁讲了什么 a question about 搬迁
 _DOC_WORD = r"(?:文章|报道|稿件|稿子|新闻|本文|全文|该文|此文|(?:这|那|该|此|本)[篇份个]?(?:材料|资料|文档|文件|案例))"
 GIST = (rf"{_DOC_WORD}(?:主要|大致|大概|大体|都|到底|究竟|一共)?(?:是)?(?:讲|说|写|谈|介绍|报道|叙述|描述|记述|记录|反映|关于)"
         r"(?:了|的是|的|述了?)?(?:什么|些什么|哪些(?:内容|事情?)|什么(?:内容|事情?))的?(?:内容)?[？?。！!]*$"
