@@ -33,6 +33,7 @@ from .terms import Term
 log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
+_CLAUSE_ENDS = "，,；;。！？!?"
 LOST_NUMBER_LEAD = "原文未给出具体数字。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
 # refusing a question in another language: the data says its quotes are more often wrong than right
@@ -54,6 +55,7 @@ class AnswerConfig:  # defaults and meanings: the answering block of Settings
     lost_text_note: str
     lost_amount_note: str
     opening_note: str
+    more_documents_note: str
 
 
 def select(positions: list[tuple[str, int, int]], probs: list[float], threshold: float, extra_ratio: float,
@@ -221,6 +223,8 @@ class Composer:
         """Author, reporter, source, date or title of the best-matching document, quoted from its
         header or footer line (or from the metadata it came with)."""
         wanted = docmeta.asked_field(query.normalized) or "author"
+        if wanted == "find":
+            return self._documents_mentioning(question, query, hits)
         doc = self.store.documents[self._document_asked_about(query, hits)]
         if wanted == "gist":
             return self._document_opening(question, doc, hits)
@@ -257,6 +261,37 @@ class Composer:
         if not lead or ungrounded_numbers(lead, [c.text for c in opening]):  # a title's numbers are not quoted
             lead = "该文开头写道："
         return self._render(question, opening, hits, [self.config.opening_note], lead=lead)
+
+    def _documents_mentioning(self, question: str, query: Query, hits: list[Hit]) -> Answer:
+        """“有没有关于易地搬迁的文章”: the retrieved documents that hold every content word of what is
+        asked about, in retrieval order, each cited by the clause that names it first."""
+        topic = docmeta.searched_topic(query.normalized)
+        words = [w for w in query.weights if w in topic] or [topic]
+        found: list[Candidate] = []
+        for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits):
+            doc = self.store.documents[doc_id]
+            norm = self.sentences.normalized(doc)
+            if all(w in norm for w in words):
+                clause = self._naming_clause(doc, norm, words, next(h for h in hits if h.chunk.doc_id == doc_id))
+                if all(c.text != clause.text for c in found):  # the same report carried by two sites: once
+                    found.append(clause)
+        if not found:
+            return self._refuse(question, hits, f"检索到的资料中没有同时提到“{'”“'.join(words)}”的文章。")
+        shown = found[: self.config.max_answer_sentences]
+        return self._render(question, shown, hits, [self.config.more_documents_note],
+                            lead=f"提到“{topic}”的资料（按相关程度，每篇引一处）：")
+
+    def _naming_clause(self, doc: Document, norm: str, words: list[str], hit: Hit) -> Candidate:
+        """The clause of ``doc`` where its first sentence holding the most of ``words`` names the first
+        of them; a sentence of the report before one of its header (a title says it, the report tells it)."""
+        spans, _ = self.sentences.spans(doc)
+        report = docmeta.header_end(doc.text)
+        best = max(spans, key=lambda sp: (sum(w in norm[sp.start : sp.end] for w in words), sp.start >= report, -sp.start))
+        at = norm.find(words[0], best.start, best.end)
+        at = best.start if at < 0 else at
+        start = max([best.start] + [i + 1 for i in range(best.start, at) if doc.text[i] in _CLAUSE_ENDS])
+        end = next((i + 1 for i in range(at, best.end) if doc.text[i] in _CLAUSE_ENDS), best.end)
+        return Candidate(doc.doc_id, start, end, doc.text[start:end], "", "", 1, hit)
 
     def _document_asked_about(self, query: Query, hits: list[Hit]) -> str:
         """The document “这篇文章” means. When the question names something to find it by: the hit

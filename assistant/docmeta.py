@@ -35,9 +35,32 @@ GIST = (rf"{_DOC_WORD}(?:主要|大致|大概|大体|都|到底|究竟|一共)?(
         rf"|{_DOC_WORD}的?(?:主要内容|主旨|大意|要点|中心思想|核心内容|梗概|概要|摘要|主题)"
         rf"|(?:总结|概括|归纳|概述|梳理|介绍|讲讲|说说)(?:一下)?[^，。？?！!]{{0,30}}?{_DOC_WORD}"
         r"(?:的?(?:内容|要点|大意))?[？?。！!]*$")
+# which documents speak of something: “有没有关于易地搬迁的文章”, “哪些报道提到了松茸”
+_DOCS = r"(?:文章|报道|稿件|新闻|资料|材料|文档|文件|案例)"
+_FIND = [re.compile(r"^(?:请问)?(?:有没有|有无|是否有|有)(?:关于|讲|写|涉及|提到|介绍)(?P<topic>[^，。？?！!]{2,30}?)的?"
+                    rf"{_DOCS}(?:吗|呢)?[？?。！!]*$"),
+         re.compile(r"^(?:请问)?(?:有没有|有无|是否有)(?P<topic>[^，。？?！!]{2,30}?)的?"
+                    rf"{_DOCS}(?:吗|呢)?[？?。！!]*$"),
+         re.compile(rf"^(?:关于|讲|写|涉及|提到|介绍)(?P<topic>[^，。？?！!]{{2,30}}?)的{_DOCS}有(?:哪些|几篇|多少篇?)[？?。！!]*$"),
+         re.compile(r"^(?:有)?哪些(?:关于|讲|写|涉及|提到|介绍)(?P<topic>[^，。？?！!]{2,30}?)的"
+                    rf"{_DOCS}[？?。！!]*$"),
+         re.compile(rf"^哪些{_DOCS}(?:讲|写|谈|提到|涉及|介绍|报道)(?:了|过|到)?(?P<topic>[^，。？?！!]{{2,30}}?)[？?。！!]*$")]
+FIND = "|".join(f"(?:{p.pattern})" for p in _FIND).replace("?P<topic>", "")
+
+
+def searched_topic(question: str) -> str:
+    """What a question asking which documents speak of something names (“易地搬迁” in 有没有关于易地搬迁的文章), or ""."""
+    for pattern in _FIND:
+        m = pattern.search(question)
+        if m:
+            return m.group("topic")
+    return ""
+
+
 # what a question about the document asks for
 ASKED = [
     ("gist", re.compile(GIST)),
+    ("find", re.compile(FIND)),
     ("reporter", re.compile(r"记者|采写|报道(的)?人")),
     ("author", re.compile(r"作者|撰写|撰稿|谁写|写的|执笔")),
     ("source", re.compile(r"来源|出处|哪家媒体|刊载|转载|出自|刊登|(发表|登|刊)在(哪|什么)")),

@@ -22,7 +22,7 @@ from .answer_types import (
     WEIGHT,
 )
 from .crosslingual import GlossedWords, PinyinNames
-from .docmeta import FIELD_WORDS, GIST
+from .docmeta import FIELD_WORDS, FIND, GIST
 from .normalize import normalize
 from .terms import terms_in
 from .tokens import STOPWORDS, content_words
@@ -61,7 +61,7 @@ KINDS: list[tuple[str, re.Pattern]] = [
                         r"|(作者|记者|撰稿人)是(谁|什么|哪)|(文章|报道|稿件|新闻|本文|全文)的?(出处|来源|标题|题目)"
                         r"|(谁|哪位记者)(写|撰写|报道)的|哪位(作者|记者|撰稿人)|(作者|撰稿人)的?(署名|名字|姓名)"
                         r"|署名(是|为)?(谁|什么|哪)|署名的?(作者|记者)|(文末|末尾|结尾|开头|文首).{0,8}(署名|作者|记者|通讯员)"
-                        rf"|{GIST}")),
+                        rf"|{GIST}|{FIND}")),
     ("role", re.compile(r"(什么|哪个|何)(职务|职位|身份|头衔|岗位|领导|干部|官)|担任.{0,4}(什么|何|哪)|任.{0,2}什么职"
                         r"|(做|干)什么(工作|的)|是干什么的|是做什么的")),
     ("who", re.compile(r"谁|什么人|哪位|哪对|哪些人|名字|叫什么|姓什么|哪名|哪一位")),

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     lost_amount_note: str = "引文中“{amounts}”前原有具体数字，资料在抓取时丢失，原文未给出。"
     # said under the answer to “这篇文章主要讲了什么”, which quotes the document's opening sentences
     opening_note: str = "以上是原文开头的几句，不是概括；想了解文中某一方面，请直接问那一方面。"
+    # said under the answer to “有没有关于…的文章”, which lists the documents among the retrieved passages
+    more_documents_note: str = "只列出检索结果中的几篇；要看全部相关段落，请到“检索”页搜索。"
     domain: str = "扶贫与乡村振兴案例资料"  # what the documents are about (LLM prompt, help text)
     example_questions: TextList = ()  # shown in the UI; empty = drawn from the corpus itself
 

@@ -264,3 +264,15 @@ def test_what_a_document_is_about_is_quoted_from_its_opening(news_assistant):
     assert answer.citations[0].text.startswith("就联合国秘书长古特雷斯7月24日称全球粮食体系"), answer.text
     assert answer.text.startswith("该文开头写道：")  # a title read from the text is a guess: not named
     _check_citations(news_assistant, answer)
+
+
+def test_which_documents_speak_of_something(news_assistant):
+    """“有关于松茸的报道吗”: the retrieved documents naming it, each cited once where it does; none
+    naming every word asked about is said plainly, without a quote."""
+    answer = news_assistant.ask("有关于松茸的报道吗？")
+    assert not answer.refused and answer.text.startswith("提到“松茸”的资料")
+    assert len(answer.citations) >= 2 and len({c.doc_id for c in answer.citations}) == len(answer.citations)
+    assert all("松茸" in c.text for c in answer.citations), answer.text
+    _check_citations(news_assistant, answer)
+    answer = news_assistant.ask("有没有关于火星探测的文章？")
+    assert answer.refused and not answer.citations and "火星" in answer.notes[0]

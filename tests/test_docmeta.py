@@ -103,3 +103,19 @@ def test_where_a_news_reports_header_ends():
     # a title alone is no cut (where it ends is a guess), nor is a byline with nothing after it
     assert header_end("原标题：福岛核污染水若排海 日本渔民12年等于白干日本《朝日新闻》消息，多名日本官员近日表示。") == 0
     assert header_end("今天下雨。（记者 王明）") == 0
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("有没有关于易地扶贫搬迁的文章？", "易地扶贫搬迁"), ("有关于松茸的报道吗？", "松茸"), ("有没有驻村干部的案例", "驻村干部"),
+    ("关于乡村振兴的报道有哪些？", "乡村振兴"), ("哪些报道提到了松茸？", "松茸"), ("有哪些关于江口的文章", "江口"),
+])
+def test_a_question_asking_which_documents_speak_of_something(question, topic):
+    from assistant.docmeta import searched_topic
+
+    assert asked_field(normalize(question)) == "find" and question_kind(normalize(question)) == "meta"
+    assert searched_topic(normalize(question)) == topic
+
+
+@pytest.mark.parametrize("question", ["江口县有没有贫困村？", "文章里有没有提到郑某？", "有多少篇文章？", "江口有哪些做法？"])
+def test_a_question_about_the_content_is_no_search_for_documents(question):
+    assert asked_field(normalize(question)) != "find"
