@@ -11,6 +11,7 @@ missing rather than refused, when the sentence would have answered had the numbe
 from __future__ import annotations
 
 import logging
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关内容：现有资料没有回答这个问题。"
 _CLAUSE_ENDS = "，,；;。！？!?"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 LOST_NUMBER_LEAD = "原文未给出具体数字。"
 EMPTY_QUESTION = "问题为空：请输入一个问题。"
 # refusing a question in another language: the data says its quotes are more often wrong than right
@@ -291,6 +293,11 @@ class Composer:
         at = best.start if at < 0 else at
         start = max([best.start] + [i + 1 for i in range(best.start, at) if doc.text[i] in _CLAUSE_ENDS])
         end = next((i + 1 for i in range(at, best.end) if doc.text[i] in _CLAUSE_ENDS), best.end)
+        rest = norm[start:end]
+        for w in words:
+            rest = rest.replace(w, "")
+        if not _CJK.search(rest):  # “乡村振兴，”: a clause that only names it says nothing of it
+            start, end = best.start, best.end
         return Candidate(doc.doc_id, start, end, doc.text[start:end], "", "", 1, hit)
 
     def _document_asked_about(self, query: Query, hits: list[Hit]) -> str:
