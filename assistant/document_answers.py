@@ -96,7 +96,7 @@ class DocumentAnswers:
             return self.refuse(question, hits, f"检索到的资料中没有同时提到“{'”“'.join(words)}”的文章。")
         shown = found[: self.config.max_answer_sentences]
         return self.render(question, shown, hits, [self.config.more_documents_note],
-                            lead=f"提到“{topic}”的资料（按相关程度，每篇引一处）：")
+                            lead=f"{'同时' if len(words) > 1 else ''}提到“{'”“'.join(words)}”的资料（按相关程度，每篇引一处）：")
 
     def _naming_clause(self, doc: Document, norm: str, words: list[str], hit: Hit) -> Candidate:
         """The clause of ``doc`` where its first sentence holding the most of ``words`` names the first
