@@ -74,9 +74,9 @@ class DocumentAnswers:
         if not opening:
             return self.refuse(question, hits, f"资料《{doc.title}》没有可引用的正文。")
         registered = not doc.text.startswith(doc.title)
-        lead = f"《{doc.title}》开头写道：" if registered else ""
-        if not lead or ungrounded_numbers(lead, [c.text for c in opening]):  # a title's numbers are not quoted
-            lead = "该文开头写道："
+        # a lead may bring no number of its own, and a title's are not quoted
+        named = registered and not ungrounded_numbers(doc.title, [c.text for c in opening])
+        lead = f"《{doc.title}》开头写道：" if named else "该文开头写道："
         return self.render(question, opening, hits, [self.config.opening_note], lead=lead)
 
     def _mentioning(self, question: str, query: Query, hits: list[Hit]) -> Answer:
@@ -84,12 +84,15 @@ class DocumentAnswers:
         asked about, in retrieval order, each cited by the clause that names it first."""
         topic = docmeta.searched_topic(query.normalized)
         words = [w for w in query.weights if w in topic] or [topic]
+        first_hit: dict[str, Hit] = {}
+        for h in hits:
+            first_hit.setdefault(h.chunk.doc_id, h)
         found: list[Candidate] = []
-        for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits):
+        for doc_id, hit in first_hit.items():
             doc = self.store.documents[doc_id]
             norm = self.sentences.normalized(doc)
             if all(w in norm for w in words):
-                clause = self._naming_clause(doc, norm, words, next(h for h in hits if h.chunk.doc_id == doc_id))
+                clause = self._naming_clause(doc, norm, words, hit)
                 if all(c.text != clause.text for c in found):  # the same report carried by two sites: once
                     found.append(clause)
         if not found:

@@ -54,5 +54,6 @@ def test_which_documents_speak_of_something(news_assistant):
     _check_citations(news_assistant, answer)
     answer = news_assistant.ask("关于乡村振兴的报道有哪些？")  # a clause that only names it (乡村振兴，): its sentence
     assert answer.citations and all(re.search(r"[\u4e00-\u9fff]", c.text.replace("乡村振兴", "")) for c in answer.citations)
+    assert len({c.text for c in answer.citations}) == len(answer.citations)  # a reprinted report once
     answer = news_assistant.ask("有没有关于火星探测的文章？")
     assert answer.refused and not answer.citations and "火星" in answer.notes[0]
