@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -179,3 +180,21 @@ def test_a_kept_id_with_a_new_text_is_chunked_again(tmp_path, embedder):
     paged = dataclasses.replace(_new_doc(), page_starts=(0, 10), ocr_pages=(2,), low_confidence=((12, 15),))
     a.add_documents([paged])
     assert load_store(settings.index_dir).documents[paged.doc_id] == paged
+
+
+def _join_warm_threads() -> None:
+    for t in threading.enumerate():
+        if t.name == "warm-tables":
+            t.join(timeout=120)
+
+
+def test_the_app_builds_each_served_index_english_tables_in_the_background(tmp_settings, embedder):
+    a = Assistant.open(tmp_settings, embedder=embedder)
+    assert "glossed_words" not in vars(a.snapshot.retriever.vocabulary)  # lazy until asked
+    a.warm_in_background()
+    _join_warm_threads()
+    assert {"pinyin_names", "glossed_words"} <= set(vars(a.snapshot.retriever.vocabulary))
+    a.add_documents([_new_doc()])  # a new index after an upload is warmed too
+    _join_warm_threads()
+    assert {"pinyin_names", "glossed_words"} <= set(vars(a.snapshot.retriever.vocabulary))
+    assert a.ask("What is the Liangzhao Sanbang method?").text  # answers (or refuses) as before

@@ -135,6 +135,7 @@ def launch(settings: Settings | None = None, **overrides):
             assistant = assistant.with_settings(llm=make_llm(settings))
         except Exception as exc:  # noqa: BLE001 - the app works without the LLM
             log.warning("大模型不可用（%s），只使用原文摘录。", exc)
+    assistant.warm_in_background()  # the English tables, built while the page loads
     demo = build_app(assistant, settings)
     where = f"案例知识助手：本机地址 http://{settings.host}:{settings.port}/"
     if settings.root_path:
