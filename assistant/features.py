@@ -159,9 +159,24 @@ def _new_numbers(text: str, question: str) -> list[str]:
 DOCUMENT_WINDOW = 4600
 
 
+# 他/她(们) standing for someone, not inside 其他, 吉他, 利他, 他人, 他乡, 他国
+_PRONOUN = re.compile(r"(?<![其吉利])[他她](?![人乡国])")
+ANTECEDENT_WINDOW = 300  # characters before a sentence where the person its pronoun stands for is named
+
+
+def read_with_antecedents(norm: str, before: str, persons: tuple[str, ...]) -> str:
+    """The sentence as coverage reads it: a person the question names, named just before a sentence
+    that refers to someone as 他/她, counts as named in it (…郑某犯法被判刑… / 怒溪镇安排他在产业基地就业)."""
+    if not persons or not _PRONOUN.search(norm):
+        return norm
+    named = "".join(p for p in persons if p not in norm and p in before)
+    return norm + named if named else norm
+
+
 def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_norm: str,
                        term_defined: bool = False, doc_date: str = "") -> dict[str, float]:
     hit, text, norm, q = cand.hit, cand.text, cand.normalized, query.normalized
+    said = read_with_antecedents(norm, doc_norm[max(0, cand.start - ANTECEDENT_WINDOW) : cand.start], ctx.persons)
     near = doc_norm[max(0, cand.start - DOCUMENT_WINDOW) : cand.end + DOCUMENT_WINDOW]
     typed = typed_spans(query.kind, norm, q)
     unit_match = types.unit_match(norm, query.unit, q)
@@ -178,18 +193,18 @@ def candidate_features(query: Query, cand: Candidate, ctx: QuestionContext, doc_
         "sent_first": 1.0 if cand.index == 0 else 0.0,
         "sent_pos": cand.start / max(1, len(doc_norm)),
         "sent_len_log": math.log1p(len(text)),
-        "cov_sent": coverage(query, norm),
+        "cov_sent": coverage(query, said),
         "cov_ctx": coverage(query, cand.context),
         "cov_doc": coverage(query, near),
-        "bigram_sent": _share(ctx.bigrams, norm),
+        "bigram_sent": _share(ctx.bigrams, said),
         "bigram_ctx": _share(ctx.bigrams, cand.context),
-        "words_sent": _share(tuple(query.weights), norm),
+        "words_sent": _share(tuple(query.weights), said),
         "entity_missing_ctx": _missing(query.entities, cand.context),
         "entity_missing_doc": _missing(query.entities, near),
         "year_missing_ctx": _missing(query.years, cand.context),
         "number_missing_ctx": _missing(tuple(n for n in query.numbers if n not in query.years), cand.context),
         "term_defined": 1.0 if term_defined else 0.0,
-        "focus_in_sent": _share(query.focus, norm),
+        "focus_in_sent": _share(query.focus, said),
         "focus_in_ctx": _share(query.focus, cand.context),
         "year_conflict": 1.0 if year_conflict(query.years, doc_norm[max(0, cand.start - YEAR_WINDOW) : cand.end]) else 0.0,
         "year_absent_doc": 1.0 if query.years and not set(query.years) & document_years(near, doc_date[:4]) else 0.0,

@@ -10,6 +10,7 @@ from assistant.features import (
     add_relative,
     candidate_features,
     ordinal_conflict,
+    read_with_antecedents,
     vector,
     year_conflict,
 )
@@ -129,3 +130,15 @@ def test_what_something_is_called_is_answered_by_any_name_not_only_a_person():
 def test_a_count_in_characters_answers_how_many():
     assert _features("他们推迟了几次婚期？", "两人三度推迟了婚期。")["type_ok"] == 1.0
     assert _features("他们推迟了几次婚期？", "他们推迟了婚期。")["type_ok"] == 0.0
+
+
+def test_a_pronoun_stands_for_the_asked_person_named_just_before():
+    doc = "上世纪九十年代，郑某犯法被判刑。\n从那年起，怒溪镇安排他在产业基地就业，助他掌握养殖新技术。"
+    sentence = "从那年起，怒溪镇安排他在产业基地就业，助他掌握养殖新技术。"
+    resolved = _features("怒溪镇安排郑某做什么？", sentence, doc)
+    assert resolved["cov_sent"] > _features("怒溪镇安排郑某做什么？", sentence)["cov_sent"]  # no one named before
+    assert read_with_antecedents("安排他就业", "郑某犯法", ("郑某",)) == "安排他就业郑某"
+    # no pronoun, a person named nowhere before, or 其他 (not a pronoun): the sentence is read as it is
+    assert read_with_antecedents("安排就业", "郑某犯法", ("郑某",)) == "安排就业"
+    assert read_with_antecedents("安排他就业", "杨坤说", ("郑某",)) == "安排他就业"
+    assert read_with_antecedents("其他村民就业", "郑某犯法", ("郑某",)) == "其他村民就业"
