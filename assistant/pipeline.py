@@ -50,8 +50,8 @@ _SAME = object()  # with_settings: keep the LLM as it is
 
 
 def _build_english_tables(vocabulary: Vocabulary) -> None:
-    """The tables the first English question would otherwise wait for (about 8 s on the evaluation
-    corpus: pinyin of every corpus word, CC-CEDICT read backwards)."""
+    """The tables the first English question would otherwise wait for (about 6 s on the evaluation
+    index: pinyin of every corpus word, CC-CEDICT read backwards; crosslingual.py)."""
     _ = vocabulary.pinyin_names
     if vocabulary.translations_per_word > 0:
         _ = vocabulary.glossed_words
