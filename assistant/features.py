@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import answer_types as types
 from .candidates import Candidate
-from .question import Query, coverage
+from .question import Query, coverage, says
 from .schema import Hit
 
 KINDS = ("who", "when", "number", "where", "reason", "effect", "role", "list", "definition", "how", "compare",
@@ -93,7 +93,7 @@ def topic_bigrams(query: Query) -> set[str]:
 
 
 def _share(items: frozenset[str] | set[str] | tuple[str, ...], text: str) -> float:
-    return sum(1 for x in items if x in text) / len(items) if items else 0.0
+    return sum(1 for x in items if says(x, text)) / len(items) if items else 0.0
 
 
 def _missing(items: tuple[str, ...], text: str) -> float:

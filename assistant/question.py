@@ -278,6 +278,27 @@ def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
         focus=focus_words(normalized))
 
 
+# a count the question words with a measure word of its own choosing (哪四样东西, 四件事, 那两场) is
+# the same count the text writes with another (四个下沉, 八大攻坚战): the numeral carries it, not 样/件/场.
+# Not 一 (一个, 一家 are articles), and not a unit of time (三年 is no 三个).
+COUNT_CLASSIFIERS = "个大项件样类种条场支批位名家户所处座"
+_COUNT_WORD = re.compile(rf"([二两三四五六七八九十百千][{NUMERAL_CHARS}]*|一[十百千][{NUMERAL_CHARS}]*)[{COUNT_CLASSIFIERS}]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_form(word: str) -> re.Pattern | None:
+    m = _COUNT_WORD.fullmatch(word)
+    return re.compile(rf"(?<![{NUMERAL_CHARS}]){m.group(1)}[{COUNT_CLASSIFIERS}]") if m else None
+
+
+def says(word: str, normalized_text: str) -> bool:
+    """Whether the text holds the word, a count word (四件) also in another measure word (四个)."""
+    if word in normalized_text:
+        return True
+    form = _count_form(word)
+    return form is not None and form.search(normalized_text) is not None
+
+
 def coverage(query: Query, normalized_text: str) -> float:
     """Weighted share of the question's content words found in ``normalized_text``.
 
@@ -288,7 +309,7 @@ def coverage(query: Query, normalized_text: str) -> float:
         return 0.0
     got = 0.0
     for w, weight in query.weights.items():
-        if w in normalized_text:
+        if says(w, normalized_text):
             got += weight
         else:
             got += weight * 0.5 * sum(ch in normalized_text for ch in w) / len(w)

@@ -13,6 +13,7 @@ from assistant.question import (
     coverage,
     focus_words,
     question_kind,
+    says,
     written_asking,
 )
 
@@ -96,6 +97,18 @@ def test_slot_unit_and_focus_words():
     assert "2021" in focus_words("青山村茶叶合作社2021年的总产值是多少？")
     assert "发病率" in focus_words("在我国，肺结核发病率排在传染病第几位？")
     assert focus_words("今天天气不错") == ()
+
+
+def test_a_count_is_said_whatever_measure_word_the_text_uses():
+    # the question picks its own measure word; the text's count is the same count
+    assert says("四件", "“四个覆盖”:干部培训全覆盖") and says("四样", "“四个下沉”:责任体系下沉")
+    assert says("八个", "江口县明确了八大攻坚战")
+    # another count, a larger number ending alike, a unit of time or the article 一 is not
+    assert not says("四件", "三个机制") and not says("四件", "十四个县")
+    assert not says("三个", "用了三年") and not says("一个", "一批")
+    vocab = Vocabulary({"群众": 20, "四件": 1, "事": 30}, n_chunks=100, glossary_forms={})
+    q = analyze("群众要的四件事是什么？", vocab)
+    assert coverage(q, "群众工作法的“四个覆盖”") > coverage(q, "群众工作法的“三个机制”")
 
 
 def test_analyze_weights_rare_words_over_common_ones():
