@@ -49,16 +49,8 @@ log = logging.getLogger(__name__)
 _SAME = object()  # with_settings: keep the LLM as it is
 
 
-def _build_english_tables(vocabulary: Vocabulary) -> None:
-    """The tables the first English question would otherwise wait for (about 6 s on the evaluation
-    index: pinyin of every corpus word, CC-CEDICT read backwards; crosslingual.py)."""
-    _ = vocabulary.pinyin_names
-    if vocabulary.translations_per_word > 0:
-        _ = vocabulary.glossed_words
-
-
 def _warm(vocabulary: Vocabulary) -> None:
-    threading.Thread(target=_build_english_tables, args=(vocabulary,), name="warm-tables", daemon=True).start()
+    threading.Thread(target=vocabulary.warm, name="warm-tables", daemon=True).start()
 
 
 class QuestionError(ValueError):
