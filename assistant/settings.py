@@ -169,7 +169,8 @@ class Settings(BaseSettings):
                                                   "news-f.jsonl", "seed-g.jsonl", "seed-h.jsonl", "news-g.jsonl",
                                                   "news-h.jsonl", "seed-j.jsonl", "news-j.jsonl", "seed-l.jsonl",
                                                   "news-l.jsonl", "seed-o.jsonl", "seed-p.jsonl", "news-m.jsonl",
-                                                  "news-n.jsonl", "news-o.jsonl", "news-p.jsonl"))
+                                                  "news-n.jsonl", "news-o.jsonl", "news-p.jsonl", "seed-q.jsonl",
+                                                  "news-q.jsonl"))
     # held-out paraphrase stress sets (few words shared with the answer): `train --compare` reports them apart,
     # as their refusals would set the in-corpus refusal of every other set's comparison
     heldout_stress_questions: PathList = tuple(PROJECT_ROOT / "data" / "questions" / f
