@@ -80,7 +80,7 @@ KINDS: list[tuple[str, re.Pattern]] = [
 # after 哪/什么/多少/几: the word naming what is asked (哪个**区**, 什么**职务**, 多少**兆瓦**, 哪几所**科研院所**,
 # 哪五类**人群**, 哪些**企业**); 哪里/哪儿 and 何时/何地/何处 ask for a place or a time, not for a noun; a measure word
 # alone (哪几**位**, 哪两**句**) names no sort of thing; 为什么/凭什么 ask why, not for a thing (为什么**适合**)
-_SLOT = re.compile(rf"(?:哪(?![里儿])(?:几|[{NUMERAL_CHARS}]{{1,3}})?|(?<![为凭])什么|何(?![时地处故])|多少|{ASKING_JI})"
+_SLOT = re.compile(rf"(?:哪(?![里儿]|一?[天日号])(?:几|[{NUMERAL_CHARS}]{{1,3}})?|(?<![为凭])什么|何(?![时地处故])|多少|{ASKING_JI})"
                    r"(?:[个位家支所项座条种类名届次批款部只件些]|一)?([\u4e00-\u9fffA-Za-z]{1,4})")
 _ASKED_UNIT = re.compile(rf"(?:多少|{ASKING_JI})([\u4e00-\u9fff%A-Za-z]{{1,4}})")
 _ASKED_TIME_LENGTH = re.compile(r"多长的?时间|多久|多少时间|用时多少|耗时多少")

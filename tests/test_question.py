@@ -66,6 +66,7 @@ def test_slot_unit_and_focus_words():
     assert asked_slot("杨华祥担任什么职务") == "职务"
     assert asked_slot("张万富搬迁前住在哪里") == ""  # 哪里 asks for a place: no noun slot ("里")
     assert asked_slot("梵瑞社区何时建成") == ""
+    assert asked_slot("那次千人大会是哪天开的") == "" and asked_slot("是哪一天开的会") == ""  # 哪天 asks when
     # which ones of a count (哪几所, 哪五类, 哪十二个) still name their sort; a measure word alone names none
     assert asked_slot("与哪几所科研院所签了协议") == "科研院所" and asked_slot("是哪五类人群") == "人群"
     assert asked_slot("是哪十二个村") == "村" and asked_slot("领衔主演有哪几位") == ""
