@@ -173,7 +173,7 @@ class Composer:
             quoted = shown_order(kept, lambda c: c.start)
             if query.kind in self.model.follow_kinds:
                 quoted += self._next_sentence(max(quoted, key=lambda c: c.start), quoted)
-            if _count_unstated(query, cands) and lost_number(quoted[0].normalized, query.unit):
+            if _count_unstated(query, quoted) and lost_number(quoted[0].normalized, query.unit):
                 # the answer is a sentence whose number the scrape lost (名干部结对帮扶户贫困户): quoted
                 # without saying so, it reads as if the number were there
                 return self._render_lost(question, quoted, hits)
@@ -206,8 +206,9 @@ class Composer:
 
     def _lost_number(self, query: Query, cands: list[Candidate]) -> Candidate | None:
         """A sentence that would answer a “how many” question had the scrape not lost its number —
-        only when no candidate states a number in the asked unit."""
-        if self.model is None or not _count_unstated(query, cands):
+        only when, with that number restored, it reads better than every candidate that states a
+        number in the asked unit (a look-alike elsewhere stating one does not hide the lost one)."""
+        if self.model is None or query.kind != "number" or not query.unit:
             return None
         restored = [{**c.features, **_NUMBER_RESTORED} if lost_number(c.normalized, query.unit) else c.features
                     for c in cands]
@@ -280,8 +281,8 @@ class Composer:
 
 
 def _count_unstated(query: Query, cands: list[Candidate]) -> bool:
-    """A “how many” question with a unit that no candidate states a number in: the only case in
-    which an answer may say 原文未给出具体数字."""
+    """A “how many” question with a unit that none of ``cands`` (the quoted sentences) states a
+    number in: the only case in which an answer may say 原文未给出具体数字."""
     return query.kind == "number" and bool(query.unit) and not any(
         c.features.get("unit_match", 0.0) >= 1.0 for c in cands)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .answer_types import DIGITS, MAGNITUDE, MEASURES
+from .answer_types import DIGITS, MAGNITUDE, MEASURE_WORDS, MEASURES
 from .text import without_markers
 
 UNITS = "名个户人家位座幢所处项条公里平方米亩元万亿岁年月日天小时分钟次批"
@@ -53,9 +53,16 @@ def missing_number_before(text: str, noun: str) -> bool:
     return False
 
 
+_SPACES = " \u00a0\u3000"
+
+
 def _counted(text: str, at: int) -> bool:
-    """Whether a number or a determiner stands before ``text[at]``, or the two make a word (国家)."""
+    """Whether a number or a determiner stands before ``text[at]``, or the two make a word (国家). A
+    number may stand a space away (水域面积 816 平方公里)."""
     before = text[at - 1] if at else ""
+    if before and before in _SPACES:
+        spaced = text[:at].rstrip(_SPACES)[-1:]
+        return bool(spaced) and (spaced.isdigit() or spaced in NUMERAL_CHARS)
     return bool(before) and (before.isdigit() or before in NUMERAL_CHARS or before in DETERMINERS
                              or _is_word(before + text[at]))
 
@@ -106,7 +113,7 @@ def lost_number(text: str, asked_unit: str) -> bool:
     江口干完了**多公里**组组通)."""
     if any(asked_unit.lstrip(MAGNITUDE).startswith(_unit_of(amount)) for amount in lost_amounts(text)):
         return True
-    if len(asked_unit) >= 3 and asked_unit[0] in UNITS:
+    if len(asked_unit) >= 3 and asked_unit[0] in UNITS + MEASURE_WORDS:  # 多少支驻村工作队: …组成个驻村工作队
         noun = asked_unit[1:]
         return any(missing_number_before(text, noun[:size]) for size in range(len(noun), 1, -1))
     return is_unit(asked_unit) and missing_number_before_unit(text, asked_unit)

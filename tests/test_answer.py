@@ -122,6 +122,14 @@ def test_an_answer_whose_number_the_source_lost_says_so(corpus_assistant):
     assert "43家" in stated.text and "未给出" not in stated.text
 
 
+def test_a_lost_number_is_not_hidden_by_a_look_alike_stating_one(news_assistant):
+    """Other articles state areas in 平方公里 (水域面积 816 平方公里); the seed's area is the one asked
+    about, and its number was lost: the answer says so instead of refusing."""
+    answer = news_assistant.ask("江口县的国土面积是多少平方公里？")
+    assert answer.text.startswith("原文未给出具体数字。"), answer.text
+    assert any("在平方公里土地上" in c.text for c in answer.citations)
+
+
 def test_follow_ups_use_the_conversation(corpus_assistant):
     conv = Conversation()
     first = corpus_assistant.ask("江口县委书记是谁？", conv)

@@ -31,6 +31,8 @@ def test_lost_number_needs_the_measure_word_and_noun_asked():
     assert lost_number("名机关干部与名村干部", "名机关干")
     assert not lost_number("200名机关干部", "名机关干")
     assert not lost_number("名机关干部", "兆瓦")
+    # the question may count with another measure word than the text's (多少支…工作队: 组成个驻村工作队)
+    assert lost_number("名村干部组成个驻村工作队", "支驻村工") and not lost_number("组成12个驻村工作队", "支驻村工")
 
 
 def test_lost_number_of_a_unit_asked_on_its_own():
@@ -39,6 +41,7 @@ def test_lost_number_of_a_unit_asked_on_its_own():
     assert lost_number("站在新时代的起点,在平方公里土地上,江口县委", "平方公里")
     assert lost_number("累计投资万元", "万元")
     assert not lost_number("全县面积1869平方公里", "平方公里")
+    assert not lost_number("水域面积 816 平方公里", "平方公里")  # a space between a number and its unit
     assert not lost_number("十万元", "万元")
     assert not lost_number("每平方公里有人", "平方公里")  # a determiner, not a lost number
     assert not lost_number("他小时候很穷", "小时")  # part of a longer word
