@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
-from .answer_types import NUMERAL_CHARS
+from .answer_types import NUMERAL_CHARS, places
 from .docmeta import names_something
 from .question import QUESTION_FRAMES, question_kind
 from .schema import Answer
@@ -42,6 +42,8 @@ _ROLE_WORDS = re.compile(r"(书记|县长|镇长|乡长|主任|站长|局长|社
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年")
 SHORT_QUESTION = 8  # characters: a question this short names nothing of its own
+# 该县, 这个村, 那个镇: a demonstrative pointing at a place of a sort the previous turn named
+_POINTED_PLACE = re.compile(rf"(?:这|那|该|本)(?:[一{_MEASURE}])?(街道|社区|省|市|县|区|镇|乡|村|州)")
 
 
 @dataclass
@@ -168,7 +170,8 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         if asks_itself:  # 那这届比赛的MVP是谁呢: a question of its own, read without its 那…呢 frame
             q = re.sub(r"呢([？?]*)$", r"\1", CONTINUATION.sub("", q)).lstrip("，, ")
             plain = _NOT_PRONOUN.sub("", q)
-    if PLURAL.search(plain):
+    plural = PLURAL.search(plain)
+    if plural:
         people = _people(last)
         if people:
             return Resolution(PLURAL.sub(people, q, count=1), True, scope, inserted=people)
@@ -176,13 +179,34 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         person = _main_person(last)
         if person:
             return Resolution(SINGULAR.sub(person, q, count=1), True, scope, inserted=person)
-    if DEMONSTRATIVE.search(plain) or continues or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
+    pointed = _pointed_place(q, last)
+    if pointed:
+        words, place = pointed
+        return Resolution(q.replace(words, place, 1), True, scope, inserted=place)
+    # 他们 with no people named (4名帮扶干部, 2003名村民) refers back to the group the previous turn spoke of
+    if plural or DEMONSTRATIVE.search(plain) or continues or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
         subject = _subject(last)
         if subject and subject not in q:
             own = q if group else CONTINUATION.sub("", q).lstrip("，, ")  # 几名 without its 那 would ask how many
             return Resolution(f"{subject}，{own}", True, scope)
         return Resolution(q, True, scope)
     return Resolution(q, False)
+
+
+def _pointed_place(question: str, last: Turn) -> tuple[str, str] | None:
+    """该县 (这个村, 那个镇) and the place of that sort the previous turn named, in its question or
+    else its answer, first named first (该县 after 向阿坝州哪个县捐赠 → 红原县, from the answer)."""
+    m = _POINTED_PLACE.search(question)
+    if not m:
+        return None
+    sort = m.group(1)
+    said = [last.resolved] + ([last.answer.text] if last.answer is not None and not last.answer.refused else [])
+    for text in said:
+        named = [s for s in places(text) if s.text.endswith(sort) and len(s.text) >= len(sort) + 2
+                 and s.text[0] not in "这那该本哪" and s.text not in question]
+        if named:
+            return m.group(0), min(named, key=lambda s: (s.end, len(s.text))).text
+    return None
 
 
 def _swap_word(question: str, new_topic: str) -> str | None:

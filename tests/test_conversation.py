@@ -136,3 +136,27 @@ def test_a_question_about_a_document_it_names_is_not_a_follow_up():
     assert r.text == "概括一下外交部粮食安全那篇报道" and not r.follow_up and not r.scope
     r = resolve_followup("这篇文章主要讲了什么？", history)
     assert r.follow_up and r.scope == frozenset({"news-songrong"})
+
+
+def test_a_demonstrative_place_takes_the_place_of_that_sort_the_previous_turn_named():
+    """该县 after a question asking which county: the county the answer names (it was read as the
+    previous question's quoted project, “母亲健康快车”，该县获赠了几辆车？, and refused)."""
+    asked = _turn("中国妇女发展基金会决定向四川阿坝州哪个县捐赠流动医疗救护车，用于实施“母亲健康快车”公益项目？",
+                  "近日，中国妇女发展基金会决定向四川省阿坝州红原县捐赠4辆流动医疗救护车。", doc_id="news-9")
+    r = resolve_followup("该县获赠了几辆车？", [asked])
+    assert r.text == "红原县获赠了几辆车？" and r.follow_up and r.scope == frozenset({"news-9"})
+    # named in the previous question itself
+    r = resolve_followup("这个村有多少户？", [_turn("坝梅村推行什么工作法？", "……", doc_id="seed")])
+    assert r.text == "坝梅村有多少户？"
+    # no place of that sort said: the previous subject, as for any demonstrative
+    r = resolve_followup("该县获赠了几辆车？", [_turn("“母亲健康快车”项目是谁发起的？", "中国妇女发展基金会。")])
+    assert r.follow_up and "母亲健康快车" in r.text
+
+
+def test_a_plural_pronoun_with_no_people_named_refers_back_to_the_previous_subject():
+    """他们 after a question about 4名帮扶干部 (no names): the previous question's subject and its
+    documents (it was read as a question of its own and quoted another article's 说了一句话)."""
+    cadres = [_turn("1月26日寒潮凝冻时，怒溪镇有几名帮扶干部冒险上路？", "怒溪镇4名帮扶干部在陡峭冰路上匍匐爬行。",
+                    doc_id="seed")]
+    r = resolve_followup("他们当时说了一句什么话？", cadres)
+    assert r.follow_up and r.scope == frozenset({"seed"}) and "帮扶干部" in r.text and "说了一句" in r.text
