@@ -106,12 +106,19 @@ def lost_amounts(text: str) -> list[str]:
             if _approximation_alone(text, m.start() + 1 + len(m.group(1) or m.group(2) or ""))]
 
 
+# a head count whose number was lost: a village, town or community, (共)有, then 人 or 户 and the clause
+# ends (全村有人,贫困发生率2.13% / 2个社区共有人,). On the 54,889 articles of news.jsonl.gz it finds none.
+_LOST_HEADCOUNT = re.compile(r"(?:[村乡镇县市区组]|社区|街道)(?:共|总)?(?:有|计)([人户])(?=[,，。;；、])")
+
+
 def lost_number(text: str, asked_unit: str) -> bool:
     """Whether ``text`` holds what a “how many” question asks with the number lost before it: the
     measure word and noun (多少**名机关干部**: the measure word and at least two characters of the
     noun), or a unit of measure on its own (多少**平方公里**), or that unit after a bare 多 (多少公里组组通:
     江口干完了**多公里**组组通)."""
     if any(asked_unit.lstrip(MAGNITUDE).startswith(_unit_of(amount)) for amount in lost_amounts(text)):
+        return True
+    if asked_unit[:1] in "人户" and any(m.group(1) == asked_unit[0] for m in _LOST_HEADCOUNT.finditer(text)):
         return True
     if len(asked_unit) >= 3 and asked_unit[0] in UNITS + MEASURE_WORDS:  # 多少支驻村工作队: …组成个驻村工作队
         noun = asked_unit[1:]

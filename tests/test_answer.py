@@ -118,6 +118,8 @@ def test_an_answer_whose_number_the_source_lost_says_so(corpus_assistant):
     assert lost.text.startswith("原文未给出具体数字。") and len(lost.text) <= corpus_assistant.settings.max_answer_chars
     assert any("结对帮扶户贫困户" in c.text for c in lost.citations)
     assert not re.search(r"\d+\s*户贫困户", lost.text)
+    people = corpus_assistant.ask("坝梅村一共有多少人？")  # 全村有人,: the head count was lost
+    assert people.text.startswith("原文未给出具体数字。") and any("全村有人" in c.text for c in people.citations)
     stated = corpus_assistant.ask("有多少家民营企业参与了扶贫？")
     assert "43家" in stated.text and "未给出" not in stated.text
 

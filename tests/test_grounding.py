@@ -49,6 +49,15 @@ def test_lost_number_of_a_unit_asked_on_its_own():
     assert not lost_number("参保脱贫户1899户4478人，保费总额397652元", "保费")
 
 
+def test_a_head_count_whose_number_was_lost():
+    """全村有人, and 2个社区共有人, lost the number of people; 是否有人 and 所有人 are whole Chinese."""
+    assert lost_number("坝梅村坐落于梵净山西线山脚,全村有人,贫困发生率2.13%", "人")
+    assert lost_number("凯德街道有6个行*村2个社区共有人,贫困发生率已从年的12.11%降至2.38%", "人")
+    assert not lost_number("坝梅村坐落于梵净山西线山脚,全村有人,贫困发生率2.13%", "户")
+    assert not lost_number("车上是否有人、现场伤亡情况", "人") and not lost_number("送给参加活动的所有人，", "人")
+    assert not lost_number("全村有人口1200人，", "人")
+
+
 def test_an_empty_pair_of_quotation_marks_is_text_the_scrape_lost():
     assert lost_quoted_text("江口以“”的好成绩脱贫") and lost_quoted_text("创下「 」全省第一")
     assert not lost_quoted_text("点燃了“我要脱贫”“摘帽光荣”的巨大热情")  # a closing mark then an opening one
