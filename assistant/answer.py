@@ -210,11 +210,13 @@ class Composer:
         number in the asked unit (a look-alike elsewhere stating one does not hide the lost one)."""
         if self.model is None or query.kind != "number" or not query.unit:
             return None
-        restored = [{**c.features, **_NUMBER_RESTORED} if lost_number(c.normalized, query.unit) else c.features
-                    for c in cands]
+        lost = [lost_number(c.normalized, query.unit) for c in cands]
+        if not any(lost):
+            return None
+        restored = [{**c.features, **_NUMBER_RESTORED} if was_lost else c.features for c, was_lost in zip(cands, lost)]
         probs = self.model.probabilities(restored)
-        best = max(range(len(cands)), key=lambda i: probs[i], default=None)
-        if best is None or restored[best] is cands[best].features:
+        best = max(range(len(cands)), key=lambda i: probs[i])
+        if not lost[best]:
             return None  # the best reading is not a sentence that lost its number
         return cands[best] if self.model.answered(question_features(restored, probs)) >= self.threshold(query) else None
 

@@ -118,7 +118,7 @@ def lost_number(text: str, asked_unit: str) -> bool:
     江口干完了**多公里**组组通)."""
     if any(asked_unit.lstrip(MAGNITUDE).startswith(_unit_of(amount)) for amount in lost_amounts(text)):
         return True
-    if asked_unit[:1] in "人户" and any(m.group(1) == asked_unit[0] for m in _LOST_HEADCOUNT.finditer(text)):
+    if any(m.group(1) == asked_unit[:1] for m in _LOST_HEADCOUNT.finditer(text)):
         return True
     if len(asked_unit) >= 3 and asked_unit[0] in UNITS + MEASURE_WORDS:  # 多少支驻村工作队: …组成个驻村工作队
         noun = asked_unit[1:]
