@@ -20,7 +20,8 @@ import jieba.posseg as pseg
 
 from .answer_types import NUMERAL_CHARS, places
 from .docmeta import names_something
-from .question import QUESTION_FRAMES, question_kind
+from .normalize import normalize
+from .question import QUESTION_FRAMES, asked_slot, question_kind
 from .schema import Answer
 from .text import person_names
 
@@ -39,6 +40,8 @@ _QUOTED = re.compile(r"[“\"'‘「]([^”\"'’」]+)[”\"'’」]")
 _NOT_QUOTED = re.compile(r"[“\"'‘「][^”\"'’」]+[”\"'’」]")  # a quoted name may hold an asking word (“谁来扶”)
 _ROLE_WORDS = re.compile(r"(书记|县长|镇长|乡长|主任|站长|局长|社长|队长|组长|委员|干部|村民|群众|记者|经理|董事长|主席|"
                          r"院长|校长|部长|市长|省长|总统|总理|教练|会长|负责人)")
+# words for many people: what follows them is a name only when the tagger says so (群众认可度 is none)
+_GROUP_WORDS = frozenset({"村民", "群众", "干部"})
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年")
 SHORT_QUESTION = 8  # characters: a question this short names nothing of its own
@@ -98,7 +101,10 @@ def _main_person(turn: Turn) -> str | None:
         m = re.search(re.escape(role.group(1)) + r"([\u4e00-\u9fff*]{2,3})", text)
         if m:
             cand = person_names(m.group(1) + "，")
-            return cand[0] if cand else m.group(1)
+            if cand:
+                return cand[0]
+            if role.group(1) not in _GROUP_WORDS:  # after a title, a name the tagger does not know
+                return m.group(1)
     names = person_names(turn.resolved) or person_names(text)
     return names[0] if names else None
 
@@ -179,10 +185,10 @@ def resolve_followup(question: str, history: list[Turn]) -> Resolution:
         person = _main_person(last)
         if person:
             return Resolution(SINGULAR.sub(person, q, count=1), True, scope, inserted=person)
-    pointed = _pointed_place(q, last)
+    pointed = _pointed_place(q, last) or _pointed_thing(q, last)
     if pointed:
-        words, place = pointed
-        return Resolution(q.replace(words, place, 1), True, scope, inserted=place)
+        words, named = pointed
+        return Resolution(q.replace(words, named, 1), True, scope, inserted=named)
     # 他们 with no people named (4名帮扶干部, 2003名村民) refers back to the group the previous turn spoke of
     if plural or DEMONSTRATIVE.search(plain) or continues or len(QUESTION_FRAMES.sub("", q)) <= SHORT_QUESTION - 4:
         subject = _subject(last)
@@ -206,6 +212,39 @@ def _pointed_place(question: str, last: Turn) -> tuple[str, str] | None:
                  and s.text[0] not in "这那该本哪" and s.text not in question]
         if named:
             return m.group(0), min(named, key=lambda s: (s.end, len(s.text))).text
+    return None
+
+
+# 这些覆盖, 这一机制, 这个奖: a demonstrative, then the noun the previous turn's thing ends with
+_POINTED_THING = re.compile(rf"(?:这些|那些|(?:这|那|该|本)(?![里样么时儿边])[一{_MEASURE}]?)([\u4e00-\u9fff]{{1,4}})")
+_QUOTED_THING = re.compile(r"“([^”]{1,16})”([\u4e00-\u9fff]{0,6})")
+_QUOTED_NOUN_GAP = 4  # characters between a quoted name and its noun: “捐一元”公益活动, not “…四评”的村
+
+
+def _pointed_thing(question: str, last: Turn) -> tuple[str, str] | None:
+    """这些覆盖 (这一机制, 这个奖) and the quoted name of that sort the previous turn named, in its question
+    or else its answer: one that ends in the noun (“四个覆盖”) or that the noun follows (“四级包保”责任机制,
+    “蜗牛”奖). 这些覆盖 after “四个覆盖”是哪四个 had been read as the question's first quoted name (“三个四”).
+    None for the thing the previous question asked for (哪种方法 → 该方法): that is its answer, which may
+    name other things of the sort too (…精准识别、…精准退出方法); the previous subject stands for it then."""
+    m = _POINTED_THING.search(question)
+    if not m:
+        return None
+    asked = asked_slot(normalize(last.resolved))
+    answered = last.answer is not None and not last.answer.refused
+    following = m.group(1)
+    for size in range(len(following), 0, -1):
+        noun = following[:size]
+        if asked and (noun.endswith(asked) or asked.endswith(noun)):
+            return None
+        for text in [last.resolved] + ([last.answer.text] if answered else []):
+            for quoted in _QUOTED_THING.finditer(text):
+                inside, tail = quoted.groups()
+                if inside.endswith(noun) and len(inside) > size:
+                    return m.group(0)[: m.start(1) - m.start()] + noun, f"“{inside}”"
+                cut = tail.find(noun)
+                if 0 <= cut <= _QUOTED_NOUN_GAP and not re.search(r"[的是在和与]", tail[:cut]):
+                    return m.group(0)[: m.start(1) - m.start()] + noun, f"“{inside}”{tail[: cut + size]}"
     return None
 
 

@@ -23,6 +23,14 @@ def test_singular_pronoun_takes_the_person_next_to_the_asked_role():
     assert r.text == "杨华祥在省委党校讲了什么？" and r.follow_up and r.scope == frozenset({"d1"})
 
 
+def test_a_word_for_many_people_in_the_question_is_no_role_to_look_for_a_name_after():
+    """群众 in 讲提升群众认可度专题课的是谁 is no title: 他 was read as 认可度 (the characters after 群众 in the
+    answer) instead of the person the answer names."""
+    history = [_turn("12月13日在省委党校讲提升群众认可度专题课的是谁？",
+                     "12月13日,杨华祥赴贵州省委*校作《提升脱贫攻坚群众认可度巩固*的执*基础》的专题讲课;")]
+    assert resolve_followup("他在那之前一个月还去哪里授过课？", history).text == "杨华祥在那之前一个月还去哪里授过课？"
+
+
 def test_an_inserted_name_is_searched_as_a_word_of_its_own():
     """杨云去哪里 is shown as written, but searched with the name set apart: jieba reads 杨云去 as one
     word, and a question that never says 杨云 finds nothing about him."""
@@ -160,3 +168,19 @@ def test_a_plural_pronoun_with_no_people_named_refers_back_to_the_previous_subje
                     doc_id="seed")]
     r = resolve_followup("他们当时说了一句什么话？", cadres)
     assert r.follow_up and r.scope == frozenset({"seed"}) and "帮扶干部" in r.text and "说了一句" in r.text
+
+
+def test_a_demonstrative_thing_takes_the_name_of_that_sort_the_previous_turn_named():
+    """这些覆盖 after a question about “四个覆盖”: that name (it was read as the question's first quoted
+    name, “三个四”，这些覆盖要求…, and refused). The thing the previous question asked for (哪种方法 →
+    该方法) is not cut from its answer, which names other methods too: the previous subject then, as before."""
+    asked = _turn("“三个四”群众工作法里的“四个覆盖”是哪四个？", "“四个覆盖”:干部培训全覆盖,入户走访全覆盖,思想动员全覆盖。")
+    r = resolve_followup("这些覆盖要求在哪几方面做到“到位”？", [asked])
+    assert r.text == "“四个覆盖”要求在哪几方面做到“到位”？" and r.follow_up and r.scope == frozenset({"d1"})
+    r = resolve_followup("这一机制推动了哪些方面的下沉？",
+                         [_turn("请介绍一下江口的“四级包保”责任机制。", "江口建立“县级干部包乡”的“四级包保”责任机制。")])
+    assert r.text == "“四级包保”责任机制推动了哪些方面的下沉？"
+    method = _turn("江口搞精准识别，创新推行的是哪种方法？",
+                   "该县创新推行“一学二访三会四评”精准识别、“一问二核三认四证”精准退出方法。")
+    r = resolve_followup("该方法里开的会具体指哪两种会？", [method])
+    assert "精准退出" not in r.text and "精准识别" in r.text and r.follow_up
