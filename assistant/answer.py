@@ -11,6 +11,7 @@ missing rather than refused, when the sentence would have answered had the numbe
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -173,6 +174,7 @@ class Composer:
             quoted = shown_order(kept, lambda c: c.start)
             if query.kind in self.model.follow_kinds:
                 quoted += self._next_sentence(max(quoted, key=lambda c: c.start), quoted)
+            quoted += other_sides(query, quoted, cands, self.model.extra_ratio, self.config.max_answer_chars)
             if _count_unstated(query, quoted) and lost_number(quoted[0].normalized, query.unit):
                 # the answer is a sentence whose number the scrape lost (名干部结对帮扶户贫困户): quoted
                 # without saying so, it reads as if the number were there
@@ -280,6 +282,37 @@ class Composer:
     def _refuse(self, question: str, hits: list[Hit], reason: str = "") -> Answer:
         return Answer(question=question, text=REFUSAL_TEXT, refused=True, notes=(reason,) if reason else (),
                       related=tuple(hits[:3]), retrieved=tuple(hits))
+
+
+# a question that sets things side by side: 凯德街道和坝梅村的贫困发生率分别是多少, “四个下沉”和“四个结合”有什么不同
+_SIDE_BY_SIDE = re.compile(r"(?=.*(?:和|与|跟|同|及|、|还是))(?=.*(?:分别|各是|各为|各自|各有|哪个更|哪一个更|谁更|相比|比较|对比|区别|不同|差别"
+                           r"|不一样|还是))")
+MAX_SIDES = 3
+
+
+def other_sides(query: Query, quoted: list[Candidate], cands: list[Candidate], extra_ratio: float,
+                budget: int) -> list[Candidate]:
+    """For a question that sets things side by side, the best sentence about each thing the quoted ones
+    leave out (a question word of two or more characters none of them holds, heaviest first) that scores
+    at least ``extra_ratio`` of the best and fits in what is left of ``budget`` characters: a comparison
+    answered for one side only (坝梅村 2.13%, not 凯德街道 2.38%) reads as if the other had no figure."""
+    if not quoted or not _SIDE_BY_SIDE.search(query.normalized):
+        return []
+    floor = extra_ratio * max(c.probability for c in quoted)
+    left = budget - sum(len(c.text) + MARKER_CHARS for c in quoted)
+    added: list[Candidate] = []
+    for word in sorted(query.weights, key=lambda w: -query.weights[w]):
+        if len(added) >= MAX_SIDES:
+            break
+        if len(word) < 2 or any(word in c.normalized for c in quoted + added):
+            continue
+        about = [c for c in cands if word in c.normalized and c.probability >= floor and len(c.text) <= room(left)
+                 and all(c is not q for q in quoted + added)]
+        if about:
+            side = max(about, key=lambda c: c.probability)
+            added.append(side)
+            left -= len(side.text) + MARKER_CHARS
+    return added
 
 
 def _count_unstated(query: Query, cands: list[Candidate]) -> bool:

@@ -242,3 +242,14 @@ def test_an_amount_whose_number_was_lost_before_duo_is_reported(corpus_assistant
     works = corpus_assistant.ask("最后冲刺的一年中江口干完了哪些基础设施？")
     assert not works.refused and any("多公里" in c.text for c in works.citations)
     assert any("多公里" in n and "多万平方米" in n for n in works.notes)
+
+
+def test_a_comparison_quotes_each_side(news_assistant):
+    """凯德街道和坝梅村…哪个更低: the best sentence is about 坝梅村 (2.13%) alone; the other side's figure
+    (凯德街道 2.38%), in another part of the article, is quoted too, not left out as if none were given."""
+    answer = news_assistant.ask("凯德街道和坝梅村的贫困发生率哪个更低？")
+    _check_citations(news_assistant, answer)
+    assert not answer.refused and "2.13%" in answer.text and "2.38%" in answer.text
+    # a question about one thing gets no other sentence for it
+    single = news_assistant.ask("坝梅村的贫困发生率是多少？")
+    assert "2.13%" in single.text and "2.38%" not in single.text
