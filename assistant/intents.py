@@ -8,8 +8,10 @@ as 电商 with chit-chat such as 测试; the characters of 帮我写、翻译、
 sets and data/intents/document_requests.txt (讲讲…、帮我总结…, bare search terms: questions too); its
 weights live in the answer model file beside the answer model's. A text is called a non-question
 only when the classifier is confident: at most ``Settings.intent_max_questions_misread`` of the
-training questions, scored out of fold, reach the threshold. The held-out files in data/intents/
-are never trained on (tests/test_intents.py)"""
+training questions, scored out of fold, reach the threshold. A text the corpus does not answer gets
+the help message too at a looser threshold (``refused_threshold``: at most
+``Settings.intent_max_refused_questions_misread`` of them reach it), as the question it might be was
+refused anyway. The held-out files in data/intents/ are never trained on (tests/test_intents.py)"""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class IntentModel:
     ngrams: tuple[str, ...] = ()  # the TF-IDF vocabulary (character n-grams) …
     ngram_idf: tuple[float, ...] = ()  # … its inverse document frequencies …
     ngram_coef: tuple[float, ...] = ()  # … and weights
+    refused_threshold: float = 2.0  # P at or above this, when the corpus answers nothing → help message (2: never)
 
     @functools.cached_property
     def _coef(self) -> np.ndarray:
@@ -72,9 +75,12 @@ class IntentModel:
         return self.probability(vector, normalized) >= self.threshold
 
 
-def help_answer(question: str, domain: str, examples: list[str]) -> Answer:
+NOT_A_QUESTION_NOTE = "这不是关于资料内容的问题。"
+NOT_ANSWERED_NOTE = "资料中没有找到答案，这看起来也不是关于资料内容的问题。"
+
+
+def help_answer(question: str, domain: str, examples: list[str], note: str = NOT_A_QUESTION_NOTE) -> Answer:
     lines = [HELP_LEAD.format(domain=domain)]
     if examples:
         lines.append("可以这样问：" + "；".join(examples[:4]))
-    return Answer(question=question, text="\n".join(lines), refused=True, mode="help",
-                  notes=("这不是关于资料内容的问题。",))
+    return Answer(question=question, text="\n".join(lines), refused=True, mode="help", notes=(note,))

@@ -29,7 +29,7 @@ from .examples import example_questions
 from .index import IndexStore, IndexUnavailable, chunker_config, load_store, write_lock
 from .indexer import BuildInput, build_index, input_from_documents, input_from_paths
 from .integrity import IndexDamaged
-from .intents import help_answer
+from .intents import NOT_ANSWERED_NOTE, IntentModel, help_answer
 from .limits import within_limits
 from .loaders import LoaderError, load_paths
 from .normalize import configure_masks, normalize
@@ -369,12 +369,13 @@ class Assistant:
         hits = scoped or snap.retriever.search_query(query, k=self.settings.top_k)
         return snap.composer.candidates(query, hits)
 
-    def _is_non_question(self, question: str) -> bool:
+    def _non_question(self, question: str) -> tuple[float, IntentModel | None]:
+        """The classifier's probability that ``question`` is no question about the documents, and the classifier."""
         intent = self.answer_model.intent(getattr(self.embedder, "dim", 0))
         if intent is None:
-            return False
+            return 0.0, None
         normalized = normalize(question)
-        return intent.is_non_question(self.snapshot.retriever.query_vector(normalized), normalized)
+        return intent.probability(self.snapshot.retriever.query_vector(normalized), normalized), intent
 
     def _scoped_hits(self, query: Query, resolution: Resolution) -> list[Hit]:
         """For a follow-up: passages of the documents the previous answer cited."""
@@ -405,7 +406,8 @@ class Assistant:
         """Text deltas from the LLM (when one is configured), then the final, verified Answer."""
         q = self.check_question(question)
         snap = self.snapshot
-        if self._is_non_question(q):  # a greeting is not a follow-up: it is kept as said
+        non_question, intent = self._non_question(q)
+        if intent is not None and non_question >= intent.threshold:  # a greeting is not a follow-up: kept as said
             answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
             if conversation is not None:
                 conversation.add(q, q, answer)
@@ -422,9 +424,13 @@ class Assistant:
         if answer is None or answer.refused:
             hits = snap.retriever.search_query(query, k=self.settings.top_k)
             answer = snap.composer.compose(resolved, hits, query)
+        if answer.refused and intent is not None and non_question >= intent.refused_threshold and query.kind != "meta":
+            # nothing answers it and it reads like chit-chat: the help message says what can be asked
+            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions),
+                                 NOT_ANSWERED_NOTE)
         # a fact about the document, or its opening, is quoted exactly: the LLM would be handed the
         # passages retrieved for the words “这篇文章”, not that document
-        if use_llm and self.llm is not None and query.kind != "meta":
+        if use_llm and self.llm is not None and query.kind != "meta" and answer.mode != "help":
             scores = None if answer.refused else self._sentence_scores(query, hits)
             for item in self.llm.stream(resolved, hits, answer, conversation, scores=scores):
                 if isinstance(item, Answer):

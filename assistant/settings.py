@@ -184,6 +184,8 @@ class Settings(BaseSettings):
     # the non-question threshold: at most this share of the training questions, scored out of fold, reads as a
     # non-question (a question misread gets the help message instead of its answer)
     intent_max_questions_misread: float = 0.001
+    # …and at most this share reach the looser threshold at which a text the corpus does not answer gets the help message
+    intent_max_refused_questions_misread: float = 0.02
     train_folds: int = 5
     train_max_in_corpus_refused: float = 0.05  # the refusal threshold keeps in-corpus refusals within this (CV)
     train_regularization: float = 1.0  # LogisticRegression's C

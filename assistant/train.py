@@ -158,21 +158,24 @@ def fit_intents(settings: Settings, assistant) -> tuple[IntentModel, dict]:
     oof = cross_val_predict(clf, x, y, cv=settings.train_folds, method="predict_proba")[:, 1]
     clf.fit(x, y)
     threshold = float(np.quantile(oof[y == 0], 1.0 - settings.intent_max_questions_misread))
+    refused_threshold = min(threshold, float(np.quantile(oof[y == 0], 1.0 - settings.intent_max_refused_questions_misread)))
     coef = clf.coef_[0]
     model = IntentModel(tuple(float(v) for v in coef[:dim]), float(clf.intercept_[0]), threshold,
                         tuple(str(g) for g in ngrams.get_feature_names_out()), tuple(float(v) for v in ngrams.idf_),
-                        tuple(float(v) for v in coef[dim:]))
+                        tuple(float(v) for v in coef[dim:]), refused_threshold)
 
-    def caught(path: Path) -> float:
+    def caught(path: Path, at: float = threshold) -> float:
         texts = [normalize(t) for t in intent_lines(path)]
         vectors = assistant.embedder.embed_queries(texts)
-        return float(np.mean([model.is_non_question(v, t) for v, t in zip(vectors, texts)])) if texts else float("nan")
+        return float(np.mean([model.probability(v, t) >= at for v, t in zip(vectors, texts)])) if texts else float("nan")
 
     figures = {"non_questions": int(y.sum()), "questions": int((y == 0).sum()), "ngrams": len(model.ngrams),
                "cv_non_question_recall": float(((oof >= threshold) & (y == 1)).sum() / max(1, y.sum())),
                "cv_questions_misread": float(((oof >= threshold) & (y == 0)).sum() / max(1, (y == 0).sum())),
                "heldout_non_question_recall": caught(settings.heldout_non_questions),
-               "heldout_requests_misread": caught(settings.heldout_document_requests)}
+               "heldout_requests_misread": caught(settings.heldout_document_requests),
+               "cv_questions_over_refused_threshold": float(((oof >= refused_threshold) & (y == 0)).sum() / max(1, (y == 0).sum())),
+               "heldout_non_questions_over_refused_threshold": caught(settings.heldout_non_questions, refused_threshold)}
     return model, figures
 
 
@@ -332,7 +335,10 @@ def report(model: AnswerModel) -> str:
                      f"questions misread {_pct(intents['cv_questions_misread'])}; held out: "
                      f"non-questions caught {_pct(intents.get('heldout_non_question_recall', float('nan')))}, "
                      f"requests about the documents misread "
-                     f"{_pct(intents.get('heldout_requests_misread', float('nan')))}")
+                     f"{_pct(intents.get('heldout_requests_misread', float('nan')))}; when the corpus answers nothing: "
+                     f"threshold {model.non_question.refused_threshold:.2f}, CV questions over it "
+                     f"{_pct(intents.get('cv_questions_over_refused_threshold', float('nan')))}, held-out non-questions "
+                     f"over it {_pct(intents.get('heldout_non_questions_over_refused_threshold', float('nan')))}")
     return "\n".join(lines)
 
 

@@ -74,6 +74,23 @@ def test_questions_the_corpus_does_not_answer_are_refused(news_assistant, questi
     assert not answer.citations
 
 
+def test_chit_chat_nothing_answers_gets_the_help_message_at_the_looser_threshold(news_assistant):
+    """A text the strict threshold lets through is refused by the answer model; at or above the looser
+    threshold it gets the help message instead of the bare refusal. A question the corpus answers keeps
+    its quote even when it reads like chit-chat, and one below the looser threshold keeps its refusal."""
+    import dataclasses
+
+    intent = news_assistant.answer_model.non_question
+    for refused_threshold, mode in ((0.0, "help"), (1.01, "extractive")):
+        model = dataclasses.replace(news_assistant.answer_model, non_question=dataclasses.replace(
+            intent, threshold=1.01, refused_threshold=refused_threshold))
+        assistant = news_assistant.with_settings(answer_model=model)
+        chat = assistant.ask("今天天气不错，我们去公园走走吧")
+        assert chat.refused and chat.mode == mode and not chat.citations, chat.text
+        answered = assistant.ask("江口县县长是谁？")
+        assert not answered.refused and "杨云" in answered.text
+
+
 @pytest.mark.parametrize("text", ["帮我写一首诗", "谢谢你的回答", "你是谁？"])
 def test_a_non_question_gets_the_help_message_not_a_quote(news_assistant, text):
     answer = news_assistant.ask(text)

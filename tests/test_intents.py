@@ -39,6 +39,14 @@ def test_the_ngram_part_scores_as_scikit_learn_trained_it():
     assert char_ngrams("写 诗") == ["写", "诗", "写诗"]
 
 
+def test_the_looser_threshold_is_fitted_below_the_strict_one():
+    """The help message for a text nothing answers uses a threshold at most the strict one."""
+    model = AnswerModel.load(defaults().answer_model)
+    assert model.non_question is not None
+    assert model.non_question.refused_threshold <= model.non_question.threshold
+    assert IntentModel(coef=(1.0,), intercept=0.0, threshold=0.9).refused_threshold > 1.0  # older files: never
+
+
 def test_the_help_message_gives_examples_and_no_citations():
     answer = help_answer("你好", "扶贫案例资料", ["“四拼四争”是什么？", "江口县县长是谁？"])
     assert answer.refused and answer.mode == "help" and not answer.citations
