@@ -200,7 +200,8 @@ class Composer:
         span = spans[last.index + 1]
         if any(q.doc_id == last.doc_id and q.start == span.start for q in quoted):
             return []
-        return [Candidate(last.doc_id, span.start, span.end, doc.text[span.start : span.end], "", "", last.hit_rank,
+        norm = self.sentences.normalized(doc)[span.start : span.end]
+        return [Candidate(last.doc_id, span.start, span.end, doc.text[span.start : span.end], norm, "", last.hit_rank,
                           last.hit, last.index + 1)]
 
     def _render_lost(self, question: str, quoted: list[Candidate], hits: list[Hit]) -> Answer:
@@ -300,6 +301,7 @@ def other_sides(query: Query, quoted: list[Candidate], cands: list[Candidate], e
         return []
     floor = extra_ratio * max(c.probability for c in quoted)
     left = budget - sum(len(c.text) + MARKER_CHARS for c in quoted)
+    taken = {(c.doc_id, c.start) for c in quoted}
     added: list[Candidate] = []
     for word in sorted(query.weights, key=lambda w: -query.weights[w]):
         if len(added) >= MAX_SIDES:
@@ -307,10 +309,11 @@ def other_sides(query: Query, quoted: list[Candidate], cands: list[Candidate], e
         if len(word) < 2 or any(word in c.normalized for c in quoted + added):
             continue
         about = [c for c in cands if word in c.normalized and c.probability >= floor and len(c.text) <= room(left)
-                 and all(c is not q for q in quoted + added)]
+                 and (c.doc_id, c.start) not in taken]
         if about:
             side = max(about, key=lambda c: c.probability)
             added.append(side)
+            taken.add((side.doc_id, side.start))
             left -= len(side.text) + MARKER_CHARS
     return added
 

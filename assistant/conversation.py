@@ -232,7 +232,7 @@ def _pointed_thing(question: str, last: Turn) -> tuple[str, str] | None:
         return None
     asked = asked_slot(normalize(last.resolved))
     answered = last.answer is not None and not last.answer.refused
-    following = m.group(1)
+    pointer, following = question[m.start() : m.start(1)], m.group(1)  # 这些, 覆盖要求在
     for size in range(len(following), 0, -1):
         noun = following[:size]
         if asked and (noun.endswith(asked) or asked.endswith(noun)):
@@ -241,10 +241,10 @@ def _pointed_thing(question: str, last: Turn) -> tuple[str, str] | None:
             for quoted in _QUOTED_THING.finditer(text):
                 inside, tail = quoted.groups()
                 if inside.endswith(noun) and len(inside) > size:
-                    return m.group(0)[: m.start(1) - m.start()] + noun, f"“{inside}”"
+                    return pointer + noun, f"“{inside}”"
                 cut = tail.find(noun)
                 if 0 <= cut <= _QUOTED_NOUN_GAP and not re.search(r"[的是在和与]", tail[:cut]):
-                    return m.group(0)[: m.start(1) - m.start()] + noun, f"“{inside}”{tail[: cut + size]}"
+                    return pointer + noun, f"“{inside}”{tail[: cut + size]}"
     return None
 
 

@@ -29,7 +29,7 @@ from .examples import example_questions
 from .index import IndexStore, IndexUnavailable, chunker_config, load_store, write_lock
 from .indexer import BuildInput, build_index, input_from_documents, input_from_paths
 from .integrity import IndexDamaged
-from .intents import NOT_ANSWERED_NOTE, IntentModel, help_answer
+from .intents import NOT_A_QUESTION_NOTE, NOT_ANSWERED_NOTE, IntentModel, help_answer
 from .limits import within_limits
 from .loaders import LoaderError, load_paths
 from .normalize import configure_masks, normalize
@@ -377,6 +377,11 @@ class Assistant:
         normalized = normalize(question)
         return intent.probability(self.snapshot.retriever.query_vector(normalized), normalized), intent
 
+    def _help(self, question: str, store: IndexStore, note: str = NOT_A_QUESTION_NOTE) -> Answer:
+        """The help message, with example questions from ``store``'s corpus."""
+        examples = example_questions(store, self.settings.example_questions)
+        return help_answer(question, self.settings.domain, examples, note)
+
     def _scoped_hits(self, query: Query, resolution: Resolution) -> list[Hit]:
         """For a follow-up: passages of the documents the previous answer cited."""
         if not (resolution.follow_up and resolution.scope):
@@ -408,7 +413,7 @@ class Assistant:
         snap = self.snapshot
         non_question, intent = self._non_question(q)
         if intent is not None and non_question >= intent.threshold:  # a greeting is not a follow-up: kept as said
-            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions))
+            answer = self._help(q, snap.store)
             if conversation is not None:
                 conversation.add(q, q, answer)
             yield _with_question(answer, q, q)
@@ -426,8 +431,7 @@ class Assistant:
             answer = snap.composer.compose(resolved, hits, query)
         if answer.refused and intent is not None and non_question >= intent.refused_threshold and query.kind != "meta":
             # nothing answers it and it reads like chit-chat: the help message says what can be asked
-            answer = help_answer(q, self.settings.domain, example_questions(snap.store, self.settings.example_questions),
-                                 NOT_ANSWERED_NOTE)
+            answer = self._help(q, snap.store, NOT_ANSWERED_NOTE)
         # a fact about the document, or its opening, is quoted exactly: the LLM would be handed the
         # passages retrieved for the words “这篇文章”, not that document
         if use_llm and self.llm is not None and query.kind != "meta" and answer.mode != "help":

@@ -164,18 +164,22 @@ def fit_intents(settings: Settings, assistant) -> tuple[IntentModel, dict]:
                         tuple(str(g) for g in ngrams.get_feature_names_out()), tuple(float(v) for v in ngrams.idf_),
                         tuple(float(v) for v in coef[dim:]), refused_threshold)
 
-    def caught(path: Path, at: float = threshold) -> float:
+    def probabilities(path: Path) -> np.ndarray:
         texts = [normalize(t) for t in intent_lines(path)]
         vectors = assistant.embedder.embed_queries(texts)
-        return float(np.mean([model.probability(v, t) >= at for v, t in zip(vectors, texts)])) if texts else float("nan")
+        return np.array([model.probability(v, t) for v, t in zip(vectors, texts)])
 
+    def share(probs: np.ndarray, at: float) -> float:
+        return float(np.mean(probs >= at)) if len(probs) else float("nan")
+
+    heldout_non_questions = probabilities(settings.heldout_non_questions)
     figures = {"non_questions": int(y.sum()), "questions": int((y == 0).sum()), "ngrams": len(model.ngrams),
-               "cv_non_question_recall": float(((oof >= threshold) & (y == 1)).sum() / max(1, y.sum())),
-               "cv_questions_misread": float(((oof >= threshold) & (y == 0)).sum() / max(1, (y == 0).sum())),
-               "heldout_non_question_recall": caught(settings.heldout_non_questions),
-               "heldout_requests_misread": caught(settings.heldout_document_requests),
-               "cv_questions_over_refused_threshold": float(((oof >= refused_threshold) & (y == 0)).sum() / max(1, (y == 0).sum())),
-               "heldout_non_questions_over_refused_threshold": caught(settings.heldout_non_questions, refused_threshold)}
+               "cv_non_question_recall": share(oof[y == 1], threshold),
+               "cv_questions_misread": share(oof[y == 0], threshold),
+               "heldout_non_question_recall": share(heldout_non_questions, threshold),
+               "heldout_requests_misread": share(probabilities(settings.heldout_document_requests), threshold),
+               "cv_questions_over_refused_threshold": share(oof[y == 0], refused_threshold),
+               "heldout_non_questions_over_refused_threshold": share(heldout_non_questions, refused_threshold)}
     return model, figures
 
 

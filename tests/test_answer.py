@@ -270,3 +270,29 @@ def test_a_comparison_quotes_each_side(news_assistant):
     # a question about one thing gets no other sentence for it
     single = news_assistant.ask("坝梅村的贫困发生率是多少？")
     assert "2.13%" in single.text and "2.38%" not in single.text
+
+
+def test_a_side_the_quoted_sentences_already_hold_is_not_quoted_again():
+    """The other side's sentence may already be quoted as the sentence after the best one (a new
+    Candidate for the same span): it is neither quoted twice nor replaced by another sentence."""
+    from assistant.answer import other_sides
+    from assistant.candidates import Candidate
+    from assistant.question import Vocabulary, analyze
+
+    query = analyze("凯德街道和坝梅村的贫困发生率哪个更低？",
+                    Vocabulary({"凯德街道": 2, "坝梅村": 2, "贫困发生率": 5}, n_chunks=100, glossary_forms={}))
+
+    def cand(start: int, text: str, probability: float) -> Candidate:
+        c = Candidate("seed", start, start + len(text), text, text, "", 1, None)
+        c.probability = probability
+        return c
+
+    best = cand(0, "坝梅村贫困发生率2.13%。", 0.9)
+    kaide = cand(20, "凯德街道贫困发生率降至2.38%。", 0.5)
+    other = cand(60, "凯德街道考评垫底。", 0.3)
+    assert other_sides(query, [best], [best, kaide, other], 0.1, 300) == [kaide]
+    following = cand(20, kaide.text, 0.0)  # the same span, quoted as the sentence after the best one
+    assert other_sides(query, [best, following], [best, kaide, other], 0.1, 300) == []
+    # a quoted sentence whose words were not read still blocks its own span
+    unread = Candidate("seed", 20, 20 + len(kaide.text), kaide.text, "", "", 1, None)
+    assert kaide not in other_sides(query, [best, unread], [best, kaide, other], 0.1, 300)
