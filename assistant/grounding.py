@@ -44,13 +44,19 @@ def _is_word(text: str) -> bool:
 def missing_number_before(text: str, noun: str) -> bool:
     """True when ``noun`` follows a measure word with no number before it (``与名村干部``): not
     after a numeral or a determiner (每名, 各个, 这家), and not when the measure word is part of a
-    word (国家, 大家, 专家)."""
+    word (国家, 大家, 专家, 被告人)."""
     for m in re.finditer(re.escape(noun), text):
         i = m.start()
-        if i < 1 or text[i - 1] not in UNITS or _counted(text, i - 1):
+        if i < 1 or text[i - 1] not in UNITS or _counted(text, i - 1) or _ends_word(text, i - 1):
             continue
         return True
     return False
+
+
+def _ends_word(text: str, at: int) -> bool:
+    """Whether ``text[at]`` is the last character of a word of three or four (三名被告人有期徒刑: 人 ends
+    被告人, it counts no one)."""
+    return any(_is_word(text[at - size + 1 : at + 1]) for size in (3, 4) if at - size + 1 >= 0)
 
 
 _SPACES = " \u00a0\u3000"

@@ -22,6 +22,7 @@ def test_numbers_and_ungrounded_numbers():
     ("这家企业", "企业", False),
     ("国家电网公司", "电网", False),  # 家 is part of the word 国家
     ("引导家民营企业参与", "民营企业", True),
+    ("判处三名被告人有期徒刑十一个月至三年", "有期徒", False),  # 人 ends 被告人: a news sentence lost nothing
 ])
 def test_missing_number_before(text, noun, lost):
     assert missing_number_before(text, noun) is lost
