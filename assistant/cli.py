@@ -174,18 +174,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.heldout:
         paths += [p for p in base.settings.heldout_questions if p.exists() and p not in paths]
     paths = paths or [base.settings.questions_dir / "seed-public.jsonl"]
+    fold_models = _fold_models(base.settings) if args.cv else {}  # trained once for every file
     for path in paths:
-        _eval_file(args, base, path)
+        _eval_file(args, base, path, fold_models)
     return 0
 
 
-def _eval_file(args: argparse.Namespace, base, path: Path) -> None:
+def _eval_file(args: argparse.Namespace, base, path: Path, fold_models: dict) -> None:
     from .batch import answer_record
     from .evaluation import evaluate, failures, format_comparison, format_table, load_questions
     from .settings import parse_assignments
 
     questions = load_questions(path)
-    per_question = _fold_assistants(base, path, questions) if args.cv else {}
+    per_question = _fold_assistants(base, path, questions, fold_models) if args.cv else {}
 
     def run(assistant):
         def ask(q: dict) -> dict:
@@ -217,13 +218,17 @@ def training_stem(train_questions: tuple[Path, ...], path: Path) -> str:
     return next((p.stem for p in train_questions if p.exists() and p.read_bytes() == data), path.stem)
 
 
-def _fold_assistants(base, path: Path, questions: list[dict]) -> dict:
-    """``eval --cv``: each training question answered by a model that never saw its fold."""
+def _fold_models(settings) -> dict:
+    """``eval --cv``: the model of each training question's fold, keyed by ``stem:id``."""
     from .train import cached_rows, fold_models, training_assistant
 
-    settings = base.settings
     rows = cached_rows(settings, training_assistant(settings, progress=False), lambda m: print(m, file=sys.stderr))
-    models = fold_models(settings, rows)
+    return fold_models(settings, rows)
+
+
+def _fold_assistants(base, path: Path, questions: list[dict], models: dict) -> dict:
+    """``eval --cv``: each training question answered by a model that never saw its fold."""
+    settings = base.settings
     variants: dict[int, object] = {}
     out = {}
     stem = training_stem(settings.train_questions, path)

@@ -120,10 +120,12 @@ def header_end(text: str) -> int:
 # title): a question about the document names one of them (question.KINDS "meta")
 FIELD_WORDS = "作者|记者|通讯员|来源|出处|出自|刊登|刊载|标题|题目|发表|发布|刊发|撰写"
 # words that ask about a document without saying which one: 这篇文章, 末尾署名的作者, 什么时候发表
-_ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|那|篇|则|份|个|位|文章|报道|稿件|稿子|新闻|资料|材料|案例|文档|文件|文|的|是|谁|什么|哪|"
+# (a longer word before its first character: 文末 before 文, else 文末 leaves 末 as a name)
+_ABOUT_THE_DOCUMENT = re.compile(r"这|该|此|本|那|篇|则|份|个|位|文章|报道|稿件|稿子|特稿|通讯|新闻|资料|材料|案例|文档|文件|"
+                                  r"末尾|结尾|开头|文末|文首|文|的|是|谁|什么|哪|"
                                   rf"{FIELD_WORDS}|转载|登|在|地方|媒体|"
                                   r"撰稿人?|写|体裁|类型|属于|里|说|吗|呢|"
-                                  r"末尾|结尾|开头|文末|文首|括号|署名|署|名字|姓名|叫|时候|时间|日期|哪天|何时|年份|"
+                                  r"括号|署名|署|名字|姓名|叫|时候|时间|日期|哪天|何时|年份|"
                                   r"帮我|请|总结|概括|归纳|概述|梳理|介绍|讲讲|说说|一下|主要|大致|大概|内容|主旨|大意|要点|"
                                   r"讲了|说了|了些|关于|中心思想|核心|梗概|概要|摘要|主题|"
                                   r"[，。？?！!、()（）\s]")

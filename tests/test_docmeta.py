@@ -89,6 +89,8 @@ def test_the_document_a_gist_request_names():
     from assistant.docmeta import named_part
 
     assert named_part("帮我总结一下江口脱贫的文章") == "江口脱贫"
+    # where the byline stands and what kind of piece it is name no document (特稿 is in other titles too)
+    assert named_part("该新闻特稿文末署名的记者叫什么名字？") == ""
     assert named_part("这篇文章主要讲了什么？") == ""
     assert named_part("本文的中心思想是什么") == ""
 
