@@ -10,7 +10,9 @@ import unicodedata
 from .answer_types import DIGITS, MAGNITUDE, MEASURE_WORDS, MEASURES
 from .text import without_markers
 
-UNITS = "名个户人家位座幢所处项条公里平方米亩元万亿岁年月日天小时分钟次批"
+# one character that counts what follows it (名干部, 个工作队): the characters of 公里, 平方米, 小时 and 分钟
+# are not such words on their own (可养小龙虾, 中、小学生 are no lost numbers)
+COUNTERS = "名个户人家位座幢所处项条亩元万亿岁年月日天次批"
 
 
 def _plain(text: str) -> str:
@@ -47,7 +49,7 @@ def missing_number_before(text: str, noun: str) -> bool:
     word (国家, 大家, 专家, 被告人)."""
     for m in re.finditer(re.escape(noun), text):
         i = m.start()
-        if i < 1 or text[i - 1] not in UNITS or _counted(text, i - 1) or _ends_word(text, i - 1):
+        if i < 1 or text[i - 1] not in COUNTERS or _counted(text, i - 1) or _ends_word(text, i - 1):
             continue
         return True
     return False
@@ -126,7 +128,7 @@ def lost_number(text: str, asked_unit: str) -> bool:
         return True
     if any(m.group(1) == asked_unit[:1] for m in _LOST_HEADCOUNT.finditer(text)):
         return True
-    if len(asked_unit) >= 3 and asked_unit[0] in UNITS + MEASURE_WORDS:  # 多少支驻村工作队: …组成个驻村工作队
+    if len(asked_unit) >= 3 and asked_unit[0] in COUNTERS + MEASURE_WORDS:  # 多少支驻村工作队: …组成个驻村工作队
         noun = asked_unit[1:]
         return any(missing_number_before(text, noun[:size]) for size in range(len(noun), 1, -1))
     return is_unit(asked_unit) and missing_number_before_unit(text, asked_unit)

@@ -23,6 +23,8 @@ def test_numbers_and_ungrounded_numbers():
     ("国家电网公司", "电网", False),  # 家 is part of the word 国家
     ("引导家民营企业参与", "民营企业", True),
     ("判处三名被告人有期徒刑十一个月至三年", "有期徒", False),  # 人 ends 被告人: a news sentence lost nothing
+    ("一年可养小龙虾两季", "龙虾", False),  # 小 is no measure word (only part of 小时)
+    ("救助在校困难中、小学生5515名", "学生", False),
 ])
 def test_missing_number_before(text, noun, lost):
     assert missing_number_before(text, noun) is lost
@@ -34,6 +36,9 @@ def test_lost_number_needs_the_measure_word_and_noun_asked():
     assert not lost_number("名机关干部", "兆瓦")
     # the question may count with another measure word than the text's (多少支…工作队: 组成个驻村工作队)
     assert lost_number("名村干部组成个驻村工作队", "支驻村工") and not lost_number("组成12个驻村工作队", "支驻村工")
+    # a noun asked without a measure word (多少小龙虾), and a measure word before a noun that holds 小
+    assert not lost_number("一年可养小龙虾两季，预计年产小龙虾4万斤", "小龙虾")
+    assert not lost_number("救助在校困难中、小学生及学龄前儿童5515名", "名学生")
 
 
 def test_lost_number_of_a_unit_asked_on_its_own():
