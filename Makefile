@@ -66,9 +66,8 @@ EVAL_CORPUS := --corpus corpus --corpus ../shared/corpus-news/news-qa-corpus.jso
 
 eval: model
 	$(BIN)/python -m assistant --index $(EVAL_INDEX) build $(EVAL_CORPUS)
-	# training sets: each question answered by a model that never saw its fold (--cv)
-	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-public.jsonl --cv
-	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval ../shared/eval/news-questions.jsonl --cv
+	# training sets: each question answered by a model that never saw its fold (--cv; the fold models are fitted once)
+	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval data/questions/seed-public.jsonl ../shared/eval/news-questions.jsonl --cv
 	# held-out sets (Settings.heldout_questions): never trained or tuned on
 	$(BIN)/python -m assistant --index $(EVAL_INDEX) eval --heldout
 
