@@ -43,7 +43,7 @@ DATE = re.compile(r"(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[�
                   r"|\d{1,2}\s*月(?:[上中下]旬|底|初|份)?|[一二三四五六七八九十]{1,3}月(?:[上中下]旬)?|\d{1,2}\s*[日号]"
                   r"|[上下]半年|年初|年底|年末|年中|上世纪[\u4e00-\u9fff]{2,4}年代|\d{2,4}年代|今年|去年|明年|前年"
                   r"|\d{1,2}[:：]\d{2}|(?:周|星期)[一二三四五六日天]|[春夏秋冬]季|凌晨|上午|下午|晚上|当天|次日)")
-YEAR = re.compile(r"(?:19|20)\d{2}\s*年|年代")
+YEAR = re.compile(r"(?:19|20)\d{2}\s*年|(?:19|20)?\d0\s*年代")  # a decade answers 哪一年 only by its number (90年代, not 九十年代)
 QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*([^\d\s，,。；;、：:！!？?（）()“”\"]{0,4})" % (NUMERAL, MAGNITUDE))
 # a count written in characters before its measure word (三度推迟, 八大攻坚战, 十余个): not a lone 一
 # (一个, 一些 are articles), not after 第/周/星期 (an order or a weekday)

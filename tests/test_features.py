@@ -125,6 +125,17 @@ def test_what_something_is_called_is_answered_by_any_name_not_only_a_person():
     sentence = "玻利维亚执政党“争取社会主义运动党”内部关系紧张。"
     assert _features("玻利维亚的执政党叫什么？", sentence)["type_ok"] == 1.0
     assert _features("玻利维亚执政党的领导人是谁？", sentence)["type_ok"] == 0.0  # 谁 still wants a person
+    # quoted speech is no name: the four cadres on the icy road are never named
+    speech = "怒溪镇4名帮扶干部在陡峭冰路上匍匐爬行,他们说“路再险,爬着也要看一看”。"
+    assert _features("那4名帮扶干部分别叫什么名字？", speech)["type_ok"] == 0.0
+
+
+def test_a_decade_in_words_does_not_answer_which_year():
+    """上世纪九十年代 says when, but not which year (the year of 已是年 was lost in the scrape)."""
+    sentence = "上世纪九十年代,郑某犯法被判刑,当他刑满释放,已是年。"
+    assert _features("郑某是哪一年刑满释放的？", sentence)["type_ok"] == 0.0
+    assert _features("郑某是什么时候犯的法？", sentence)["type_ok"] == 1.0  # when, not which year
+    assert _features("郑某是哪一年刑满释放的？", "郑某于2015年刑满释放。")["type_ok"] == 1.0
 
 
 def test_a_count_in_characters_answers_how_many():
