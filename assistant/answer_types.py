@@ -52,6 +52,9 @@ WORD_COUNT = re.compile(r"(?<![第周期])(?:[二两三四五六七八九十百�
                         % (NUMERAL_CHARS, NUMERAL_CHARS, MEASURE_WORDS))
 # an edition, round or batch of something (第五届, 第3期, 第二批): a look-alike is the same thing's other one
 ORDINAL = re.compile(rf"第\s*([\d{NUMERAL_CHARS}]+)\s*(届|期|批|轮|季|次|代|版|集|场|站)")
+# one of a numbered series, named by the two characters before its number (神舟十六号 → 神舟号; 嫦娥六号) or a
+# line (12号线): a look-alike is the series' other member. Not a date (8月3号) nor a number after a digit or a mark.
+SERIES = re.compile(rf"(?<=[\u4e00-\u9fff]{{2}})(?<![月第])([\d{NUMERAL_CHARS}]{{1,3}})号(线)?")
 _DIGIT_OF = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 
 
@@ -250,12 +253,17 @@ def numeral_value(text: str) -> int | None:
 
 
 def ordinals(text: str) -> frozenset[tuple[int, str]]:
-    """(number, measure word) of every ordinal in ``text``: 第五届 → (5, 届)."""
+    """(number, measure word) of every ordinal in ``text``: 第五届 → (5, 届); and of every member of a numbered
+    series: 神舟十六号 → (16, 神舟号), 12号线 → (12, 号线)."""
     out = set()
     for m in ORDINAL.finditer(text):
         value = numeral_value(m.group(1))
         if value is not None:
             out.add((value, m.group(2)))
+    for m in SERIES.finditer(text):
+        value = numeral_value(m.group(1))
+        if value is not None:
+            out.add((value, "号线" if m.group(2) else text[m.start() - 2 : m.start()] + "号"))
     return frozenset(out)
 
 

@@ -120,3 +120,9 @@ def test_numeral_value_reads_whole_numbers_under_a_hundred():
 def test_ordinals_are_an_edition_round_or_batch():
     assert t.ordinals("第五届进博会，第3期，第二十一届农博会，第二批试点") == {(5, "届"), (3, "期"), (21, "届"), (2, "批")}
     assert t.ordinals("第一书记，第三方评估") == frozenset()
+
+def test_a_numbered_series_member_is_an_ordinal_of_its_series():
+    """神舟十五号 is a look-alike of 神舟十六号, not of 天舟六号; a date (8月3号) is no series."""
+    assert t.ordinals("神舟十五号乘组完成了四次出舱") == {(15, "神舟号")}
+    assert t.ordinals("武汉地铁12号线，天舟六号") == {(12, "号线"), (6, "天舟号")}
+    assert t.ordinals("8月3号发布，第14号台风") == frozenset()
