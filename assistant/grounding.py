@@ -10,11 +10,11 @@ import unicodedata
 from .answer_types import DIGITS, MAGNITUDE, MEASURE_WORDS, MEASURES
 from .text import without_markers
 
-# the characters of the units a number carries (30公里, 2小时, 4.3万人): what a number written in a claim is read with
-UNITS = "名个户人家位座幢所处项条公里平方米亩元万亿岁年月日天小时分钟次批"
 # one character that counts what follows it (名干部, 个工作队): the characters of 公里, 平方米, 小时 and 分钟
 # are not such words on their own (可养小龙虾, 中、小学生 are no lost numbers)
 COUNTERS = "名个户人家位座幢所处项条亩元万亿岁年月日天次批"
+# the characters of the units a number carries (30公里, 2小时, 4.3万人): what a number written in a claim is read with
+UNITS = COUNTERS + "公里平方米小时分钟"
 
 
 def _plain(text: str) -> str:
