@@ -44,7 +44,10 @@ DATE = re.compile(r"(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[�
                   r"|[上下]半年|年初|年底|年末|年中|上世纪[\u4e00-\u9fff]{2,4}年代|\d{2,4}年代|今年|去年|明年|前年"
                   r"|\d{1,2}[:：]\d{2}|(?:周|星期)[一二三四五六日天]|[春夏秋冬]季|凌晨|上午|下午|晚上|当天|次日)")
 YEAR = re.compile(r"(?:19|20)\d{2}\s*年|(?:19|20)?\d0\s*年代")  # a decade answers 哪一年 only by its number (90年代, not 九十年代)
-QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*([^\d\s，,。；;、：:！!？?（）()“”\"]{0,4})" % (NUMERAL, MAGNITUDE))
+# a number, its magnitude and the words after it; 多/余/来 may stand before the magnitude (10余万元) or after
+# it (3.4万余名, 5万多人), and are no part of the unit
+QUANTITY = re.compile(r"(%s)\s*(?:多|余|来|几)?\s*([%s]*)\s*(?:多|余|来)?\s*([^\d\s，,。；;、：:！!？?（）()“”\"]{0,4})"
+                      % (NUMERAL, MAGNITUDE))
 # a count written in characters before its measure word (三度推迟, 八大攻坚战, 十余个): not a lone 一
 # (一个, 一些 are articles), not after 第/周/星期 (an order or a weekday)
 MEASURE_WORDS = "个次度回遍趟名位人户家项条件座栋幢所处种类批场支只头台辆架艘倍成大届期轮年天月周岁"
@@ -276,8 +279,10 @@ def new_spans(spans: list[Span], question: str) -> list[Span]:
     return [s for s in spans if s.text not in question]
 
 
-# units said two ways (几回 / 三度推迟; 几个钟头 / 8个小时): each read as the first before matching
-SAME_UNIT = {"个钟头": "个小时", "钟头": "小时", "回": "次", "度": "次", "遍": "次", "趟": "次", "千米": "公里", "幢": "栋"}
+# units said two ways (几回 / 三度推迟; 几个钟头 / 8个小时; 多少人 / 3.4万余名果农, 第几名 / 第95位): each read
+# as the second before matching; 人次 (visits) stays apart from 人 (people)
+SAME_UNIT = {"个钟头": "个小时", "钟头": "小时", "回": "次", "度": "次", "遍": "次", "趟": "次", "千米": "公里", "幢": "栋",
+             "名": "人", "位": "人"}
 _SAME_UNIT = re.compile("|".join(sorted(SAME_UNIT, key=len, reverse=True)))
 
 

@@ -35,10 +35,11 @@ from .trees import TreeConfig, fit_hist_trees, fit_trees
 
 log = logging.getLogger(__name__)
 
-# the code whose change makes a trained model stale (features, their inputs, candidates, and how a
-# follow-up is rewritten before its candidates are collected)
+# the code whose change makes a trained model stale (features, their inputs, candidates, the retrieval
+# that ranks the passages they come from, and how a follow-up is rewritten before its candidates are
+# collected); the question's parse reads the glossary terms and the cross-lingual glosses too
 FEATURE_CODE = ("features.py", "answer_types.py", "question.py", "candidates.py", "chunking.py", "normalize.py",
-                "tokens.py", "conversation.py")
+                "tokens.py", "conversation.py", "retrieval.py", "terms.py", "crosslingual.py", "text.py")
 # the code that turns collected candidates into the model (a change re-fits, without re-collecting)
 TRAINING_CODE = ("training.py", "train.py", "ranker.py", "trees.py", "answer.py")
 THRESHOLD_GRID = tuple(round(x, 3) for x in np.arange(0.02, 0.95, 0.01))

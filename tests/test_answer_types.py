@@ -59,6 +59,14 @@ def test_a_unit_said_another_way_still_matches():
     assert t.unit_match("三度推迟了婚期", "回", "婚期推迟了几回？") == 1.0
     assert t.unit_match("全长47.6公里", "千米", "全长多少千米？") == 1.0
     assert t.unit_match("开了8个小时", "个月", "开了几个月？") < 1.0  # another unit stays another
+    # a count of people by any of its measure words: 名, 位 and 人 (but 人次 counts visits)
+    assert t.unit_match("炎陵县已有3.4万余名果农通过种植黄桃脱贫", "人", "果农一共有多少人？") == 1.0
+    assert t.unit_match("炎陵县已有3.4万余名果农", "名", "果农一共有多少名？") == 1.0  # 余 after 万 is no unit
+    assert t.unit_match("惠及5万多户群众", "户", "惠及多少户？") == 1.0
+    assert t.unit_match("累计派遣92032人", "名", "派遣了多少名志愿者？") == 1.0
+    assert t.unit_match("共有100位书法名家", "人", "精选了多少人？") == 1.0
+    assert t.unit_match("接待游客3万人次", "名", "来了多少名游客？") == 1.0
+    assert t.unit_match("共有235名志愿者", "人次", "接待了多少人次？") < 1.0
 
 
 @pytest.mark.parametrize(("text", "measure", "question", "expected"), [
