@@ -275,11 +275,14 @@ def analyze(text: str, vocabulary: Vocabulary, use_terms: bool = True) -> Query:
         kind = pos.get(w, "x" if w in terms else "")
         weight = POS_WEIGHT.get(kind, POS_WEIGHT.get(kind[:1], DEFAULT_POS_WEIGHT)) if kind else 1.0
         weights[w] = vocabulary.idf(w) * weight
+    slot = asked_slot(normalized)
+    # the sort of thing asked (哪座**城市**, 多少名**小学生**) is no name the document must hold
+    named = (vocabulary.known_name(e) for e in entities(topic))
     return Query(
         text=text, normalized=normalized, words=words, terms=terms, weights=weights,
-        entities=names or tuple(dict.fromkeys(vocabulary.known_name(e) for e in entities(topic))),
+        entities=names or tuple(dict.fromkeys(e for e in named if e != slot)),
         kind=question_kind(normalized),
-        slot=asked_slot(normalized), unit=asked_unit(normalized),
+        slot=slot, unit=asked_unit(normalized),
         years=tuple(dict.fromkeys(_YEAR.findall(normalized))),
         numbers=tuple(dict.fromkeys(DIGITS.findall(normalized))), language=language,
         focus=focus_words(normalized))
