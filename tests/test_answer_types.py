@@ -129,6 +129,7 @@ def test_ordinals_are_an_edition_round_or_batch():
     assert t.ordinals("第五届进博会，第3期，第二十一届农博会，第二批试点") == {(5, "届"), (3, "期"), (21, "届"), (2, "批")}
     assert t.ordinals("第一书记，第三方评估") == frozenset()
 
+
 def test_a_numbered_series_member_is_an_ordinal_of_its_series():
     """神舟十五号 is a look-alike of 神舟十六号, not of 天舟六号; a date (8月3号) is no series."""
     assert t.ordinals("神舟十五号乘组完成了四次出舱") == {(15, "神舟号")}

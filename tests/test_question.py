@@ -131,12 +131,12 @@ def test_an_english_question_searches_by_the_names_it_spells_and_its_acronyms():
     assert en.entities == ("江口", "杨云") and set(en.weights) == {"江口", "杨云", "gdp"}
 
 
-
 def test_the_sort_of_thing_asked_is_no_name_the_document_must_hold():
     # 哪座城市 asks for a city: 城市 is the slot, not a place the text must name (it names 布里斯班)
     vocab = Vocabulary({"澳大利亚": 5, "城市": 40, "装甲车": 2}, n_chunks=100, glossary_forms={})
     q = analyze("“拳师”装甲车是在澳大利亚哪个城市造的？", vocab)
     assert q.slot == "城市" and q.entities == ("澳大利亚",)
+
 
 def test_years_and_numbers_named_in_the_question_are_kept():
     vocab = Vocabulary({}, n_chunks=10, glossary_forms={})
